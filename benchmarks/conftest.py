@@ -1,0 +1,1 @@
+"""pytest-benchmark settings: fixed work (seeded scenarios, solution limits), one round each."""

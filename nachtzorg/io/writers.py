@@ -1,0 +1,136 @@
+"""Output files of a plan: ``plan.json``, ``routes.csv``, ``routes.geojson``, ``map.html``.
+
+All files are rendered in memory first and then written atomically (temporary file in the
+target directory + ``os.replace``), so a failed run never leaves a half-written or mixed set.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..model import Scenario
+from ..plan import Plan
+
+OUTPUT_FILES = ("plan.json", "routes.csv", "routes.geojson", "map.html")
+
+CSV_COLUMNS = [
+    "shift_id", "seq", "kind", "visit_id", "client_id", "organisation", "care", "nurses",
+    "partner_shift", "arrival", "start", "end", "windows", "wait_min", "travel_min",
+    "distance_km", "late_min", "access_note",
+]
+
+
+def _umask_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file in the same directory and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, _umask_mode())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_many(directory: str | Path, files: Mapping[str, str]) -> list[Path]:
+    """Write several files so that either all new versions appear or none do (best effort:
+    all temporaries are written and synced before the first rename)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    temps: list[tuple[str, Path]] = []
+    try:
+        for name, text in files.items():
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+            temps.append((name, Path(tmp)))
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, _umask_mode())
+        for name, tmp in temps:
+            os.replace(tmp, directory / name)
+    finally:
+        for _, tmp in temps:
+            tmp.unlink(missing_ok=True)
+    return [directory / name for name in files]
+
+
+def routes_csv(plan: Plan, scenario: Scenario | None = None) -> str:
+    """One row per stop, local HH:MM times, for a printed route sheet (no key-safe codes)."""
+    notes = {c.id: c.access_note or "" for c in scenario.clients} if scenario else {}
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    w.writeheader()
+    for r in plan.routes:
+        if not r.used:
+            continue
+        for seq, s in enumerate(r.stops):
+            w.writerow({
+                "shift_id": r.shift_id, "seq": seq, "kind": s.kind, "visit_id": s.visit_id or "",
+                "client_id": s.client_id or "", "organisation": s.organisation or "", "care": s.care or "",
+                "nurses": s.nurses if s.kind == "visit" else "", "partner_shift": s.partner_shift or "",
+                "arrival": f"{s.arrival:%H:%M}", "start": f"{s.start:%H:%M}", "end": f"{s.end:%H:%M}",
+                "windows": " ".join(s.windows), "wait_min": round(s.wait_min, 1),
+                "travel_min": round(s.travel_min, 1), "distance_km": round(s.distance_km, 2),
+                "late_min": round(s.late_min, 1), "access_note": notes.get(s.client_id or "", ""),
+            })
+    return buf.getvalue()
+
+
+def routes_geojson(plan: Plan) -> dict[str, Any]:
+    """A FeatureCollection: one LineString per used route and one Point per stop ([lon, lat])."""
+    features: list[dict[str, Any]] = []
+    for r in plan.routes:
+        if not r.used:
+            continue
+        features.append({
+            "type": "Feature",
+            "geometry": {"type": "LineString", "coordinates": [[s.lon, s.lat] for s in r.stops]},
+            "properties": {"shift_id": r.shift_id, "distance_km": round(r.distance_km, 3),
+                           "visits": len(r.visits), "kind": "route"},
+        })
+        for seq, s in enumerate(r.stops):
+            features.append({
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [s.lon, s.lat]},
+                "properties": {"shift_id": r.shift_id, "seq": seq, "kind": s.kind,
+                               "visit_id": s.visit_id, "client_id": s.client_id,
+                               "organisation": s.organisation, "start": s.start.isoformat(),
+                               "end": s.end.isoformat()},
+            })
+    return {"type": "FeatureCollection", "features": features}
+
+
+def render_outputs(plan: Plan, scenario: Scenario) -> dict[str, str]:
+    """The contents of the four output files, rendered in memory."""
+    from ..viz.map import plan_map
+
+    return {
+        "plan.json": plan.to_json(),
+        "routes.csv": routes_csv(plan, scenario),
+        "routes.geojson": json.dumps(routes_geojson(plan), indent=1),
+        "map.html": plan_map(plan).get_root().render(),
+    }
+
+
+def write_outputs(plan: Plan, scenario: Scenario, out_dir: str | Path) -> list[Path]:
+    """Write ``plan.json``, ``routes.csv``, ``routes.geojson`` and ``map.html`` into ``out_dir``."""
+    return atomic_write_many(out_dir, render_outputs(plan, scenario))

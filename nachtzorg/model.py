@@ -1,0 +1,285 @@
+"""The scenario of one night: organisations, clients, planned visits, shifts (pydantic v2).
+
+Units in the JSON: durations in **minutes**, money in **euros**, coordinates in decimal
+degrees (WGS84), times of night as ``HH:MM`` local wall time (see :mod:`nachtzorg.nighttime`)
+or ISO datetimes with an offset. Models are frozen and reject unknown fields, so a typo in a
+field name is an error rather than a silently ignored setting.
+
+Privacy: a client has only a pseudonymous ``id``; there is no field for a name or address.
+``key_safe_code`` is a secret: it is never printed, logged or written to any output.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+import datetime as _dt
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from .nighttime import NightClock, NightTimeError, check_time_text
+
+Id = Annotated[
+    str,
+    Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
+          description="Pseudonymous identifier (letters, digits, _ . -)"),
+]
+Qualification = Annotated[int, Field(ge=1, le=5, description="Qualification level 1-5 (4/5: registered nurse)")]
+
+#: The longest night a scenario may describe, in hours (shifts and windows must fit).
+MAX_NIGHT_HOURS = 24
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class LatLon(_Frozen):
+    """A point in WGS84 decimal degrees."""
+
+    lat: float = Field(ge=-90, le=90, description="Latitude, degrees")
+    lon: float = Field(ge=-180, le=180, description="Longitude, degrees")
+
+
+class Organisation(_Frozen):
+    """A home-care organisation that shares the night team."""
+
+    id: Id
+    name: str = Field(min_length=1, max_length=200)
+
+
+class Client(_Frozen):
+    """A client at home; only a pseudonym identifies her."""
+
+    id: Id
+    organisation: Id
+    location: LatLon
+    access_note: str | None = Field(
+        default=None, max_length=300,
+        description="How to get in, printed on route sheets (never the key-safe code)",
+    )
+    key_safe_code: SecretStr | None = Field(default=None, description="Never written to any output")
+
+
+class TimeWindow(_Frozen):
+    """When a visit may start: ``start`` <= start of care <= ``end`` (local times of night)."""
+
+    start: str = Field(description="HH:MM or ISO datetime")
+    end: str = Field(description="HH:MM or ISO datetime")
+
+    @field_validator("start", "end")
+    @classmethod
+    def _form(cls, v: str) -> str:
+        try:
+            return check_time_text(v)
+        except NightTimeError as e:
+            raise ValueError(str(e)) from None
+
+
+class Visit(_Frozen):
+    """A planned visit. Its start must lie in one of ``windows`` (the last may be exceeded
+    by at most ``max_lateness_min``, at ``lateness_cost_per_min_eur`` per minute)."""
+
+    id: Id
+    client: Id
+    windows: list[TimeWindow] = Field(min_length=1)
+    duration_min: float = Field(gt=0, le=8 * 60, description="Care duration, minutes")
+    qualification: Qualification = 3
+    nurses: Literal[1, 2] = Field(default=1, description="2 = both nurses start together (dubbele zorg)")
+    care: str | None = Field(default=None, max_length=80, description="Kind of care, e.g. 'medication'")
+    priority: int = Field(default=1, ge=1, le=10, description="Higher is dropped last when the night is full")
+    optional: bool = Field(default=False, description="May be skipped at cost penalty_eur")
+    penalty_eur: float | None = Field(default=None, ge=0, description="Cost of skipping an optional visit")
+    max_lateness_min: float = Field(default=0, ge=0, le=240, description="Hard cap on lateness, minutes")
+    lateness_cost_per_min_eur: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _penalty(self) -> Visit:
+        if self.optional and self.penalty_eur is None:
+            raise ValueError("an optional visit needs penalty_eur (the cost of skipping it)")
+        if not self.optional and self.penalty_eur is not None:
+            raise ValueError("penalty_eur is only for optional visits (set optional: true)")
+        return self
+
+
+class Shift(_Frozen):
+    """One nurse's night shift: where and when she starts and ends, and what she costs."""
+
+    id: Id
+    qualification: Qualification
+    start_location: LatLon
+    end_location: LatLon | None = Field(default=None, description="Defaults to start_location")
+    start_time: str
+    end_time: str
+    cost_per_shift_eur: float = Field(default=450.0, ge=0)
+    cost_per_km_eur: float = Field(default=0.30, ge=0)
+
+    @field_validator("start_time", "end_time")
+    @classmethod
+    def _form(cls, v: str) -> str:
+        try:
+            return check_time_text(v)
+        except NightTimeError as e:
+            raise ValueError(str(e)) from None
+
+    @property
+    def end_point(self) -> LatLon:
+        return self.end_location or self.start_location
+
+
+class TravelSettings(_Frozen):
+    """Straight-line travel: great-circle distance x ``detour_factor`` at ``speed_kmh``."""
+
+    provider: Literal["straight_line"] = "straight_line"
+    speed_kmh: float = Field(default=45.0, gt=1, le=150)
+    detour_factor: float = Field(default=1.35, ge=1.0, le=3.0)
+
+
+class Scenario(_Frozen):
+    """Everything needed to plan one night."""
+
+    name: str = Field(default="night", max_length=200)
+    date: _dt.date = Field(description="Date of the evening on which the night starts")
+    timezone: str = "Europe/Amsterdam"
+    organisations: list[Organisation] = Field(min_length=1)
+    clients: list[Client] = Field(min_length=1)
+    visits: list[Visit] = Field(min_length=1)
+    shifts: list[Shift] = Field(min_length=1)
+    travel: TravelSettings = TravelSettings()
+    lateness_cost_per_min_eur: float = Field(default=2.0, ge=0, description="Default for visits")
+
+    @property
+    def clock(self) -> NightClock:
+        return NightClock(self.date, self.timezone)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        errors = _semantic_errors(self)
+        if errors:
+            raise ValidationError.from_exception_data("Scenario", errors)
+        return self
+
+    # ------------------------------------------------------------------ helpers
+    def client(self, client_id: str) -> Client:
+        return self._clients[client_id]
+
+    @property
+    def _clients(self) -> dict[str, Client]:
+        return {c.id: c for c in self.clients}
+
+    def restricted_to(self, organisation_ids: set[str] | frozenset[str]) -> Scenario:
+        """The same night with only the given organisations' clients and visits."""
+        clients = [c for c in self.clients if c.organisation in organisation_ids]
+        keep = {c.id for c in clients}
+        return self.model_copy(update={
+            "organisations": [o for o in self.organisations if o.id in organisation_ids],
+            "clients": clients,
+            "visits": [v for v in self.visits if v.client in keep],
+        })
+
+    # ------------------------------------------------------------------ JSON
+    @classmethod
+    def from_json(cls, text: str) -> Scenario:
+        return cls.model_validate_json(text)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Scenario:
+        return cls.model_validate_json(Path(path).read_text(encoding="utf-8"))
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """JSON of the scenario; key-safe codes are left out (they are never written)."""
+        data = self.model_dump(mode="json", exclude={"clients": {"__all__": {"key_safe_code"}}})
+        return json.dumps(data, indent=indent, ensure_ascii=False)
+
+
+def scenario_json_schema() -> dict[str, Any]:
+    """The JSON Schema of a scenario file."""
+    return Scenario.model_json_schema()
+
+
+def _err(loc: tuple[Any, ...], value: Any, message: str) -> InitErrorDetails:
+    return InitErrorDetails(
+        type=PydanticCustomError("scenario", message), loc=loc, input=value
+    )
+
+
+def _semantic_errors(s: Scenario) -> list[InitErrorDetails]:
+    """Cross-field checks, all reported at once (field path + value + message)."""
+    errors: list[InitErrorDetails] = []
+    for field, items in (("organisations", s.organisations), ("clients", s.clients),
+                         ("visits", s.visits), ("shifts", s.shifts)):
+        counts = Counter(x.id for x in items)
+        for i, x in enumerate(items):
+            if counts[x.id] > 1:
+                errors.append(_err((field, i, "id"), x.id, f"duplicate id {x.id!r} in {field}"))
+    orgs = {o.id for o in s.organisations}
+    clients = {c.id for c in s.clients}
+    for i, c in enumerate(s.clients):
+        if c.organisation not in orgs:
+            errors.append(_err(("clients", i, "organisation"), c.organisation,
+                               f"unknown organisation {c.organisation!r}"))
+    clock = s.clock
+    try:
+        clock.reference
+    except NightTimeError as e:
+        errors.append(_err(("timezone",), s.timezone, str(e)))
+        return errors
+    horizon = MAX_NIGHT_HOURS * 3600
+
+    def seconds(loc: tuple[Any, ...], text: str) -> int | None:
+        try:
+            t = clock.to_seconds(text)
+        except NightTimeError as e:
+            errors.append(_err(loc, text, str(e)))
+            return None
+        if not 0 <= t <= horizon + 12 * 3600:
+            errors.append(_err(loc, text, f"{text} is not within the night of {s.date}"))
+            return None
+        return t
+
+    shift_spans = []
+    for i, sh in enumerate(s.shifts):
+        a = seconds(("shifts", i, "start_time"), sh.start_time)
+        b = seconds(("shifts", i, "end_time"), sh.end_time)
+        if a is not None and b is not None:
+            if b <= a:
+                errors.append(_err(("shifts", i, "end_time"), sh.end_time,
+                                   f"shift ends ({sh.end_time}) before it starts ({sh.start_time})"))
+            else:
+                shift_spans.append((a, b))
+    night = (min(a for a, _ in shift_spans), max(b for _, b in shift_spans)) if shift_spans else None
+    for i, v in enumerate(s.visits):
+        if v.client not in clients:
+            errors.append(_err(("visits", i, "client"), v.client, f"unknown client {v.client!r}"))
+        if v.nurses == 2 and len(s.shifts) < 2:
+            errors.append(_err(("visits", i, "nurses"), v.nurses,
+                               f"visit {v.id!r} needs two nurses but only {len(s.shifts)} nurse is on shift"))
+        prev_end = None
+        for j, w in enumerate(v.windows):
+            a = seconds(("visits", i, "windows", j, "start"), w.start)
+            b = seconds(("visits", i, "windows", j, "end"), w.end)
+            if a is None or b is None:
+                continue
+            if b < a:
+                errors.append(_err(("visits", i, "windows", j, "end"), w.end,
+                                   f"window ends ({w.end}) before it starts ({w.start})"))
+            if prev_end is not None and a <= prev_end:
+                errors.append(_err(("visits", i, "windows", j, "start"), w.start,
+                                   "windows must be in time order and must not overlap"))
+            prev_end = b
+        if night is not None and v.duration_min * 60 > night[1] - night[0]:
+            errors.append(_err(("visits", i, "duration_min"), v.duration_min,
+                               f"duration {v.duration_min:g} min is longer than the night "
+                               f"({(night[1] - night[0]) / 60:g} min of shifts)"))
+    return errors

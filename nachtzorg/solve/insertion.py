@@ -1,0 +1,220 @@
+"""Our own construction: cheapest insertion that places two-nurse visits jointly.
+
+OR-Tools' first-solution heuristics insert one node at a time and only see two-nurse
+synchronisation as a generic constraint checked afterwards, so they tend to leave two-nurse
+visits out. Here both copies are inserted in one step, on two different qualified nurses,
+at one common start time; that start is then *pinned* (later insertions may not delay it).
+Windows are treated as hard (no lateness) during construction; OR-Tools' local search may
+still trade lateness for cost afterwards.
+
+Hardest first: two-nurse visits, then single visits by priority and window width. Each
+route keeps earliest starts and latest starts (backward slack), so a position is checked in
+O(1) and a route is refreshed in O(length) after an insertion (vectorised with numpy).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..problem import Problem
+
+
+@dataclass
+class _Route:
+    vehicle: int
+    nodes: list[int] = field(default_factory=list)
+    pinned: dict[int, int] = field(default_factory=dict)  # node -> fixed start (s)
+    start: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    latest: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    depart: int = 0
+
+
+class InsertionBuilder:
+    """Builds routes for a :class:`Problem` by cheapest feasible insertion."""
+
+    def __init__(self, problem: Problem):
+        p = problem
+        self.p = p
+        self.lo = np.array([int(w[0, 0]) for w in p.windows], dtype=np.int64)
+        self.hi = np.array([int(w[-1, 1]) for w in p.windows], dtype=np.int64)
+        self.multi = np.array([len(w) > 1 for w in p.windows])
+        self.routes = [_Route(v, depart=int(p.shift_start[v])) for v in range(p.n_vehicles)]
+        for r in self.routes:
+            self._refresh(r)
+
+    # ---------------------------------------------------------------- timing
+    def _window_hi(self, node: int, t: int) -> int:
+        """End of the window that contains start ``t`` of ``node``."""
+        for a, b in self.p.windows[node]:
+            if a <= t <= b:
+                return int(b)
+        return int(self.hi[node])
+
+    def _earliest(self, node: int, t: int) -> int | None:
+        for a, b in self.p.windows[node]:
+            if t <= b:
+                return max(t, int(a))
+        return None
+
+    def _refresh(self, r: _Route) -> bool:
+        """Recompute earliest and latest starts; False if the route is infeasible."""
+        p = self.p
+        v = r.vehicle
+        n = len(r.nodes)
+        start = np.zeros(n, dtype=np.int64)
+        t = int(p.shift_start[v])
+        prev = int(p.start_node[v])
+        ok = True
+        for k, node in enumerate(r.nodes):
+            arr = t + int(p.duration[prev, node])
+            if node in r.pinned:
+                s = r.pinned[node]
+                ok &= arr <= s
+            else:
+                s = self._earliest(node, arr)
+                if s is None:
+                    ok = False
+                    s = arr
+            start[k] = s
+            t = s + int(p.service[node])
+            prev = node
+        end = int(p.end_node[v])
+        ok &= (t + int(p.duration[prev, end]) <= int(p.shift_end[v])) if n else True
+        latest = np.zeros(n, dtype=np.int64)
+        nxt_latest = int(p.shift_end[v])
+        nxt = end
+        for k in range(n - 1, -1, -1):
+            node = r.nodes[k]
+            lim = nxt_latest - int(p.duration[node, nxt]) - int(p.service[node])
+            if node in r.pinned:
+                lat = r.pinned[node]
+            else:
+                lat = min(self._window_hi(node, int(start[k])), lim)
+            latest[k] = lat
+            nxt_latest, nxt = lat, node
+        r.start, r.latest = start, latest
+        if n:
+            first = r.nodes[0]
+            r.depart = max(int(p.shift_start[v]), int(start[0]) - int(p.duration[int(p.start_node[v]), first]))
+        return bool(ok)
+
+    # ---------------------------------------------------------------- candidates
+    def _positions(self, r: _Route, x: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """For every position k (before route node k; k = len: before the end), the earliest
+        start ``e``, latest start ``l`` of ``x`` there, and the extra cost; infeasible -> e > l."""
+        p = self.p
+        v = r.vehicle
+        nodes = np.array(r.nodes, dtype=np.int64)
+        prev = np.concatenate(([int(p.start_node[v])], nodes))
+        nxt = np.concatenate((nodes, [int(p.end_node[v])]))
+        prev_end = np.concatenate(([int(p.shift_start[v])], r.start + p.service[nodes])) if len(nodes) else \
+            np.array([int(p.shift_start[v])], dtype=np.int64)
+        nxt_latest = np.concatenate((r.latest, [int(p.shift_end[v])]))
+        arr = prev_end + p.duration[prev, x]
+        if self.multi[x]:
+            e = np.array([self._earliest(x, int(a)) if self._earliest(x, int(a)) is not None else 1 << 40
+                          for a in arr], dtype=np.int64)
+            whi = np.array([self._window_hi(x, int(t)) for t in e], dtype=np.int64)
+        else:
+            e = np.maximum(arr, self.lo[x])
+            whi = np.full_like(e, self.hi[x])
+        lat = np.minimum(whi, nxt_latest - p.duration[x, nxt] - int(p.service[x]))
+        delta_m = p.distance[prev, x] + p.distance[x, nxt] - p.distance[prev, nxt]
+        cost = delta_m * int(p.cost_per_m[v]) + (int(p.fixed_cost[v]) if not len(nodes) else 0)
+        return e, lat, cost, delta_m
+
+    def _insert(self, r: _Route, k: int, x: int, pin: int | None = None) -> None:
+        r.nodes.insert(k, x)
+        if pin is not None:
+            r.pinned[x] = pin
+        self._refresh(r)
+
+    def insert_single(self, x: int, max_cost: int | None = None) -> bool:
+        best = None
+        for v in self.p.allowed_vehicles(x):
+            r = self.routes[int(v)]
+            e, lat, cost, dm = self._positions(r, x)
+            ok = np.flatnonzero(e <= lat)
+            if ok.size == 0:
+                continue
+            # cheapest, ties broken by earlier start (keeps slack later in the night)
+            k = ok[np.lexsort((e[ok], cost[ok]))[0]]
+            key = (int(cost[k]), int(e[k]))
+            if best is None or key < best[0]:
+                best = (key, r, int(k))
+        if best is None or (max_cost is not None and best[0][0] > max_cost):
+            return False
+        self._insert(best[1], best[2], x)
+        return True
+
+    def insert_pair(self, xa: int, xb: int, max_cost: int | None = None) -> bool:
+        cands = []
+        for v in self.p.allowed_vehicles(xa):
+            r = self.routes[int(v)]
+            e, lat, cost, _ = self._positions(r, xa)
+            ok = np.flatnonzero(e <= lat)
+            if ok.size:
+                cands.append((r, e[ok], lat[ok], cost[ok], ok))
+        best = None
+        for i in range(len(cands)):
+            ra, ea, la, ca, ka = cands[i]
+            for j in range(len(cands)):
+                if i == j:
+                    continue
+                rb, eb, lb, cb, kb = cands[j]
+                t = np.maximum(ea[:, None], eb[None, :])
+                feas = t <= np.minimum(la[:, None], lb[None, :])
+                if not feas.any():
+                    continue
+                tot = np.where(feas, ca[:, None] + cb[None, :], np.iinfo(np.int64).max)
+                a, b = np.unravel_index(int(tot.argmin()), tot.shape)
+                key = (int(tot[a, b]), int(t[a, b]))
+                if best is None or key < best[0]:
+                    best = (key, ra, int(ka[a]), rb, int(kb[b]), int(t[a, b]))
+        if best is None or (max_cost is not None and best[0][0] > max_cost):
+            return False
+        _, ra, ka, rb, kb, t = best
+        self._insert(ra, ka, xa, pin=t)
+        self._insert(rb, kb, xb, pin=t)
+        return True
+
+    def build(self, order: list[int] | None = None) -> list[list[int]]:
+        """Insert all tasks (hardest first, or in ``order``); returns node lists per vehicle."""
+        p = self.p
+        if order is None:
+            width = np.array([int(self.hi[n[0]] - self.lo[n[0]]) for n in p.task_nodes])
+            order = sorted(range(p.n_tasks), key=lambda t: (
+                -len(p.task_nodes[t]), not p.task_mandatory[t], -int(p.task_penalty[t]), width[t], t))
+        for t in order:
+            nodes = p.task_nodes[t]
+            limit = None if p.task_mandatory[t] else int(p.task_penalty[t])
+            if len(nodes) == 2:
+                self.insert_pair(nodes[0], nodes[1], limit)
+            else:
+                self.insert_single(nodes[0], limit)
+        return [list(r.nodes) for r in self.routes]
+
+
+def insertion_routes(problem: Problem) -> list[list[int]]:
+    """Routes by joint cheapest insertion (see module docstring)."""
+    return InsertionBuilder(problem).build()
+
+
+def repair_routes(problem: Problem, routes: list[list[int]], starts: dict[int, int]) -> list[list[int]]:
+    """Insert still-unassigned tasks into existing routes (pairs keep their ``starts``)."""
+    b = InsertionBuilder(problem)
+    partner = {n for nodes in problem.task_nodes if len(nodes) == 2 for n in nodes}
+    for r, nodes in zip(b.routes, routes):
+        r.nodes = list(nodes)
+        r.pinned = {n: starts[n] for n in nodes if n in partner}
+        if not b._refresh(r):
+            return routes  # the given routes do not time as we do; leave them alone
+    served = {int(problem.node_task[n]) for r in routes for n in r}
+    missing = [t for t in range(problem.n_tasks) if t not in served]
+    if not missing:
+        return routes
+    width = [int(b.hi[problem.task_nodes[t][0]] - b.lo[problem.task_nodes[t][0]]) for t in missing]
+    order = [t for _, t in sorted(zip(((-len(problem.task_nodes[t]), w) for t, w in zip(missing, width)), missing))]
+    return b.build(order)

@@ -1,0 +1,249 @@
+"""Search parameters and the solve call: Problem in, routes (node lists) out.
+
+The default search is what measured best on the VRPTW benchmark (``benchmarks/README.md``):
+
+1. ``first_solution="auto"``: OR-Tools' savings when the problem is plain (VRPTW-like, see
+   :func:`.construct.is_plain`), else parallel cheapest insertion (``fallback_first_solution``;
+   night problems with two-nurse visits, several windows, lateness or qualifications).
+   ``"regret_insertion"`` starts from our own numpy regret insertion instead, which OR-Tools
+   rebuilds through an evaluator first-solution strategy (its iterated local search accepts
+   no start assignment); it measured no better than savings, so it is not the default;
+2. OR-Tools' iterated local search: SISR ruin-and-recreate, greedy descent, simulated
+   annealing acceptance from 1000 to 1 cost units, the two path-LNS operators off (see
+   ``ORTOOLS.md``). The whole ``time_limit_s`` covers model building and construction.
+
+``solution_limit`` makes a run deterministic; a wall-clock limit does not. ``seed`` permutes
+the node numbering (OR-Tools breaks ties by index), so a seed gives a different but
+reproducible search.
+"""
+
+from __future__ import annotations
+
+import logging
+import time as _time
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from google.protobuf.duration_pb2 import Duration
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from ..exceptions import InputError, SolverError
+from ..problem import Problem, permute_nodes
+from .construct import is_plain, regret_insertion
+from .ortools_model import OrToolsModel, build_model
+
+log = logging.getLogger(__name__)
+
+FirstSolution = Literal["auto", "regret_insertion", "parallel_cheapest_insertion", "local_cheapest_insertion",
+                        "savings", "path_cheapest_arc", "automatic"]
+Metaheuristic = Literal["ils", "gls", "greedy"]
+
+_FS = routing_enums_pb2.FirstSolutionStrategy
+_FIRST = {
+    # savings on plain VRPTW-like problems (construct.is_plain), else the fallback
+    "auto": _FS.SAVINGS,
+    # our own numpy regret insertion (construct.py), handed to OR-Tools through an evaluator
+    # strategy; problems it cannot handle fall back to ``SolveParams.fallback_first_solution``
+    "regret_insertion": _FS.EVALUATOR_STRATEGY,
+    "parallel_cheapest_insertion": _FS.PARALLEL_CHEAPEST_INSERTION,
+    "local_cheapest_insertion": _FS.LOCAL_CHEAPEST_INSERTION,
+    "savings": _FS.SAVINGS,
+    "path_cheapest_arc": _FS.PATH_CHEAPEST_ARC,
+    "automatic": _FS.AUTOMATIC,
+}
+#: Evaluator value of an arc that is not in the start routes (any large positive integer).
+_OFF_ROUTE = 1_000_000
+
+
+@dataclass(frozen=True)
+class SolveParams:
+    """How long and how to search.
+
+    ``time_limit_s``: wall-clock budget, seconds (not deterministic). ``solution_limit``:
+    stop after this many improving solutions (deterministic). With both, the first reached
+    stops the search. ``first_solution``: construction; ``regret_insertion`` applies to plain
+    VRPTW-like problems and otherwise uses ``fallback_first_solution``. ``ils_removed_visits``:
+    average number of visits a SISR ruin removes. ``ils_temperature``: simulated annealing
+    (initial, final) temperature in cost units for accepting a worse reference solution.
+    """
+
+    time_limit_s: float | None = 5.0
+    solution_limit: int | None = None
+    seed: int = 0
+    first_solution: FirstSolution = "auto"
+    metaheuristic: Metaheuristic = "ils"
+    gls_lambda: float = 0.3
+    log_search: bool = False
+    fallback_first_solution: FirstSolution = "parallel_cheapest_insertion"
+    ils_removed_visits: int = 10
+    ils_temperature: tuple[float, float] = (1000.0, 1.0)
+
+    def __post_init__(self) -> None:
+        if self.time_limit_s is None and self.solution_limit is None:
+            raise InputError("set time_limit_s or solution_limit (or both): the search needs a stop")
+        if self.time_limit_s is not None and not self.time_limit_s > 0:
+            raise InputError(f"time_limit_s must be > 0, got {self.time_limit_s}")
+        if self.solution_limit is not None and self.solution_limit < 1:
+            raise InputError(f"solution_limit must be >= 1, got {self.solution_limit}")
+        for name in ("first_solution", "fallback_first_solution"):
+            if getattr(self, name) not in _FIRST:
+                raise InputError(f"unknown {name} {getattr(self, name)!r}; choose from {sorted(_FIRST)}")
+        if self.fallback_first_solution in ("auto", "regret_insertion"):
+            raise InputError(f"fallback_first_solution cannot be {self.fallback_first_solution!r}")
+        if self.metaheuristic not in ("ils", "gls", "greedy"):
+            raise InputError(f"unknown metaheuristic {self.metaheuristic!r}; choose ils, gls or greedy")
+        if self.ils_removed_visits < 1:
+            raise InputError(f"ils_removed_visits must be >= 1, got {self.ils_removed_visits}")
+        t0, t1 = self.ils_temperature
+        if not (t0 > 0 and t1 > 0):
+            raise InputError(f"ils_temperature must be two positive numbers, got {self.ils_temperature}")
+
+
+@dataclass
+class SolveResult:
+    """Routes per vehicle (visited node indices) and how the search went."""
+
+    routes: list[list[int]]
+    objective: int  # OR-Tools objective, cost units
+    status: str
+    wall_s: float
+    build_s: float
+    stats: dict[str, float] = field(default_factory=dict)
+
+
+def search_parameters(params: SolveParams) -> pywrapcp.DefaultRoutingSearchParameters:
+    """OR-Tools search parameters for ``params`` (``regret_insertion`` maps to the evaluator
+    strategy; :func:`solve_problem` swaps in the fallback when no evaluator is set)."""
+    sp = pywrapcp.DefaultRoutingSearchParameters()
+    sp.first_solution_strategy = _FIRST[params.first_solution]
+    if params.time_limit_s is not None:
+        d = Duration()
+        d.FromMilliseconds(max(1, int(params.time_limit_s * 1000)))
+        sp.time_limit.CopyFrom(d)
+    if params.solution_limit is not None:
+        sp.solution_limit = int(params.solution_limit)
+    sp.log_search = params.log_search
+    mh = routing_enums_pb2.LocalSearchMetaheuristic
+    if params.metaheuristic == "gls":
+        sp.local_search_metaheuristic = mh.GUIDED_LOCAL_SEARCH
+        sp.guided_local_search_lambda_coefficient = params.gls_lambda
+    else:
+        sp.local_search_metaheuristic = mh.GREEDY_DESCENT
+    if params.metaheuristic == "ils":
+        sp.use_iterated_local_search = True
+        sp.local_search_operators.use_global_cheapest_insertion_path_lns = pywrapcp.BOOL_FALSE
+        sp.local_search_operators.use_local_cheapest_insertion_path_lns = pywrapcp.BOOL_FALSE
+        ils = sp.iterated_local_search_parameters
+        rr = ils.ruin_recreate_parameters
+        del rr.ruin_strategies[:]
+        sisr = rr.ruin_strategies.add().sisr
+        sisr.max_removed_sequence_size = 10
+        sisr.avg_num_removed_visits = int(params.ils_removed_visits)
+        sisr.bypass_factor = 0.01
+        sa = ils.reference_solution_acceptance_strategy.simulated_annealing
+        sa.initial_temperature, sa.final_temperature = (float(x) for x in params.ils_temperature)
+    return sp
+
+
+class _RouteEvaluator:
+    """An arc evaluator that is 0 on the arcs of given routes and large elsewhere, so OR-Tools'
+    evaluator strategy rebuilds exactly those routes as its first solution. Registered before
+    the model is closed; the routes may be set later (:meth:`set_routes`)."""
+
+    def __init__(self, model: OrToolsModel) -> None:
+        self.model = model
+        size = model.routing.Size() + model.problem.n_vehicles
+        self.node_of = np.array([model.manager.IndexToNode(i) for i in range(size)], dtype=np.int64)
+        self.table: list[list[int]] = []
+
+    def set_routes(self, routes: list[list[int]]) -> None:
+        p = self.model.problem
+        n = p.n_nodes
+        on = np.zeros((n, n), dtype=bool)
+        for v, r in enumerate(routes):
+            if r:
+                path = [int(p.start_node[v]), *r, int(p.end_node[v])]
+                on[path[:-1], path[1:]] = True
+        self.table = np.where(on[np.ix_(self.node_of, self.node_of)], 0, _OFF_ROUTE).tolist()
+
+    def __call__(self, i: int, j: int) -> int:
+        return self.table[i][j]
+
+
+def _run(model: OrToolsModel, sp, initial: list[list[int]] | None, ils: bool):
+    """Solve from scratch, or improve given routes (then plain local search: OR-Tools' ILS
+    entry point takes no start assignment)."""
+    routing = model.routing
+    if initial is not None:
+        start = model.assignment_from_routes(initial)
+        if start is not None:
+            if ils:
+                sp.use_iterated_local_search = False
+                sp.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+            return routing.SolveFromAssignmentWithParameters(start, sp)
+        log.debug("initial routes rejected by OR-Tools; solving from scratch")
+    if ils:
+        return routing.SolveWithIteratedLocalSearch(sp)
+    return routing.SolveWithParameters(sp)
+
+
+#: Search branches after which a run without a time limit stops (deterministic safety stop).
+DETERMINISTIC_BRANCH_LIMIT = 200_000
+
+
+def solve_problem(problem: Problem, params: SolveParams = SolveParams(),
+                  initial_routes: list[list[int]] | None = None) -> SolveResult:
+    """Solve with OR-Tools; returns routes per vehicle. Never trusted alone: check the plan."""
+    t0 = _time.perf_counter()
+    order = None
+    if params.seed:
+        order = np.random.default_rng(params.seed).permutation(problem.n_nodes)
+        inv = np.empty_like(order)
+        inv[order] = np.arange(order.size)
+        problem = permute_nodes(problem, order)
+        if initial_routes is not None:
+            initial_routes = [[int(inv[n]) for n in r] for r in initial_routes]
+    model = build_model(problem)
+    sp = search_parameters(params)
+    stats: dict[str, float] = {}
+    if params.first_solution == "regret_insertion" and initial_routes is None:
+        tc = _time.perf_counter()
+        start = regret_insertion(problem)
+        if start is not None:
+            ev = model.first_solution_evaluator = _RouteEvaluator(model)  # keep it referenced
+            model.routing.SetFirstSolutionEvaluator(ev)
+            ev.set_routes(start)
+        stats["construct_s"] = _time.perf_counter() - tc
+        if start is None:
+            sp.first_solution_strategy = _FIRST[params.fallback_first_solution]
+    elif params.first_solution == "regret_insertion" or (
+            params.first_solution == "auto" and (initial_routes is not None or not is_plain(problem))):
+        sp.first_solution_strategy = _FIRST[params.fallback_first_solution]
+    if params.time_limit_s is not None:  # the budget covers model building and construction
+        left = params.time_limit_s - (_time.perf_counter() - t0)
+        d = Duration()
+        d.FromMilliseconds(max(10, int(left * 1000)))
+        sp.time_limit.CopyFrom(d)
+    if params.time_limit_s is None:
+        # Neither ILS nor GLS reliably stops at a solution limit on small problems (measured,
+        # 9.15): a branch count is a deterministic safety stop.
+        model.branch_limit = model.routing.solver().BranchesLimit(DETERMINISTIC_BRANCH_LIMIT)
+        model.routing.AddSearchMonitor(model.branch_limit)
+    t1 = _time.perf_counter()
+    solution = _run(model, sp, initial_routes, params.metaheuristic == "ils")
+    t2 = _time.perf_counter()
+    status = model.routing.status()
+    names = {0: "not_solved", 1: "success", 2: "no_solution_found", 3: "timeout", 4: "invalid",
+             5: "infeasible", 6: "optimal"}
+    if solution is None:
+        raise SolverError(
+            f"OR-Tools found no solution (status {names.get(status, status)}); "
+            "every visit may be left unassigned, so this points to a model error"
+        )
+    routes = model.routes_of(solution)
+    if order is not None:
+        routes = [[int(order[n]) for n in r] for r in routes]
+    stats["search_s"] = t2 - t1
+    return SolveResult(routes, int(solution.ObjectiveValue()), names.get(status, str(status)),
+                       t2 - t0, t1 - t0, stats)
