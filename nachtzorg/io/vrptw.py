@@ -1,0 +1,327 @@
+"""Public VRPTW benchmark instances: reading, mapping onto :class:`~nachtzorg.problem.Problem`,
+and an independent solution checker.
+
+Formats (read with the ``vrplib`` package, an optional dependency: ``pip install nachtzorg[vrplib]``):
+
+* Solomon text format (``C101.txt``, Gehring & Homberger ``C1_2_2.txt``): ``VEHICLE NUMBER
+  CAPACITY`` then one row per node, node 0 = depot;
+* VRPLIB ``.vrp`` (``C1_10_2.vrp``) with ``.sol`` best-known routes (``Route #1: 5 3 7`` …
+  ``Cost 827.3``).
+
+Convention (DIMACS 2021 VRPTW challenge, CVRPLIB): distance = Euclidean distance **truncated**
+to one decimal; travel time = the same distance; cost = total distance only. Everything is
+scaled by 10 into integers ("units"): C101's best known 827.3 is 8273 units; times (ready,
+due, service) are likewise tenths of the instance's time unit.
+
+Client numbers are the instance's node numbers with the depot as 0 (as in ``.sol`` files);
+in the compiled problem node ``i`` *is* client ``i`` and every vehicle starts and ends at
+node 0, so routes need no translation.
+
+The checker (:func:`check_solution`) re-reads the raw instance arrays (coordinates, windows,
+service, demand, capacity) and recomputes every leg, arrival, load and the cost with its own
+arithmetic (integer square roots); it shares nothing with the problem compiler below nor with
+:mod:`nachtzorg.schedule`.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..exceptions import InputError
+from ..problem import Problem
+
+#: Integer units per instance unit (distances and times are kept in tenths).
+SCALE = 10
+#: Name of the best-known-solution convention used for gaps.
+BKS_CONVENTION = "dimacs_distance_trunc1"
+#: Penalty (units) for leaving a client unserved: far above any total distance, so the
+#: solver drops a client only when no route can take it.
+DROP_PENALTY = 10**9
+
+
+@dataclass(frozen=True)
+class VrptwInstance:
+    """Raw instance data, as in the file (instance units, not scaled).
+
+    Node 0 is the depot. ``ready``/``due`` bound the *start* of service; the depot's ``due``
+    is the latest return. ``n_vehicles`` is the instance's fleet size.
+    """
+
+    name: str
+    path: Path
+    coords: np.ndarray  # (n, 2) float
+    demand: np.ndarray  # (n,) int
+    ready: np.ndarray  # (n,) float, instance time unit
+    due: np.ndarray  # (n,) float
+    service: np.ndarray  # (n,) float
+    capacity: int
+    n_vehicles: int
+
+    @property
+    def n_clients(self) -> int:
+        return int(self.coords.shape[0]) - 1
+
+
+def _require_vrplib():
+    try:
+        import vrplib
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise InputError("reading VRPTW instances needs the 'vrplib' package: pip install 'nachtzorg[vrplib]'") from exc
+    return vrplib
+
+
+def _is_solomon(path: Path) -> bool:
+    if path.suffix.lower() == ".vrp":
+        return False
+    if path.suffix.lower() == ".txt":
+        return True
+    head = path.read_text(errors="replace")[:2000].upper()
+    return "VEHICLE" in head and "NODE_COORD_SECTION" not in head
+
+
+def read_instance(path: str | Path) -> VrptwInstance:
+    """Read a Solomon ``.txt`` or VRPLIB ``.vrp`` VRPTW instance.
+
+    Raises :class:`InputError` naming the file for a missing file, an unreadable format or
+    inconsistent data (several depots, a depot other than node 0, negative demand, ...).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such instance file")
+    vrplib = _require_vrplib()
+    solomon = _is_solomon(path)
+    try:
+        raw = vrplib.read_instance(str(path), instance_format="solomon" if solomon else "vrplib",
+                                   compute_edge_weights=False)
+    except Exception as exc:  # vrplib raises assorted errors on malformed text
+        kind = "Solomon" if solomon else "VRPLIB"
+        raise InputError(f"{path}: cannot read as a {kind} VRPTW instance ({type(exc).__name__}: {exc})") from None
+
+    def field_(name: str):
+        if name not in raw:
+            raise InputError(f"{path}: field {name!r} is missing (found: {', '.join(sorted(raw))})")
+        return raw[name]
+
+    coords = np.asarray(field_("node_coord"), dtype=float)
+    n = coords.shape[0]
+    if coords.ndim != 2 or coords.shape[1] != 2 or n < 2:
+        raise InputError(f"{path}: node coordinates must be an (n>=2, 2) table, got shape {coords.shape}")
+    if not solomon:
+        depot = np.atleast_1d(np.asarray(raw.get("depot", [0])))
+        if depot.size != 1 or int(depot[0]) != 0:
+            raise InputError(f"{path}: DEPOT_SECTION must list exactly the first node, got {depot.tolist()}")
+    demand = np.asarray(field_("demand"), dtype=float)
+    tw = np.asarray(field_("time_window"), dtype=float)
+    service = np.asarray(field_("service_time"), dtype=float)
+    if service.ndim == 0:  # VRPLIB: one SERVICE_TIME for all clients, none at the depot
+        service = np.full(n, float(service))
+        service[0] = 0.0
+    if demand.shape != (n,) or tw.shape != (n, 2) or service.shape != (n,):
+        raise InputError(f"{path}: demand/time_window/service_time sizes {demand.shape}/{tw.shape}/"
+                         f"{service.shape} do not match {n} nodes")
+    if (demand < 0).any() or (demand != np.round(demand)).any():
+        bad = int(np.flatnonzero((demand < 0) | (demand != np.round(demand)))[0])
+        raise InputError(f"{path}: demand of node {bad} must be a non-negative integer, got {demand[bad]}")
+    if (tw[:, 0] > tw[:, 1]).any():
+        bad = int(np.flatnonzero(tw[:, 0] > tw[:, 1])[0])
+        raise InputError(f"{path}: time window of node {bad} is empty: {tw[bad].tolist()}")
+    capacity = raw.get("capacity")
+    vehicles = raw.get("vehicles", n - 1)
+    try:
+        capacity = int(np.max(capacity)) if capacity is not None else int(demand.sum())
+        vehicles = int(vehicles)
+    except (TypeError, ValueError):
+        raise InputError(f"{path}: capacity {capacity!r} / vehicles {vehicles!r} must be integers") from None
+    if vehicles < 1 or capacity < 1:
+        raise InputError(f"{path}: vehicles ({vehicles}) and capacity ({capacity}) must be >= 1")
+    name = str(raw.get("name") or path.stem).strip() or path.stem
+    return VrptwInstance(name=name, path=path, coords=coords, demand=demand.astype(np.int64),
+                         ready=tw[:, 0].copy(), due=tw[:, 1].copy(), service=service,
+                         capacity=capacity, n_vehicles=vehicles)
+
+
+def _to_units(x: np.ndarray) -> np.ndarray:
+    return np.round(np.asarray(x, dtype=float) * SCALE).astype(np.int64)
+
+
+def distance_matrix(inst: VrptwInstance) -> np.ndarray:
+    """Euclidean distances truncated to one decimal, in units (x10), as an int64 matrix."""
+    c = inst.coords
+    if np.array_equal(c, np.round(c)):  # exact: floor(sqrt(100 d2)) on integers
+        ci = c.astype(np.int64)
+        d2 = ((ci[:, None, :] - ci[None, :, :]) ** 2).sum(-1) * (SCALE * SCALE)
+        r = np.floor(np.sqrt(d2.astype(float))).astype(np.int64)
+        r -= (r * r > d2)  # correct float rounding up
+        r += ((r + 1) * (r + 1) <= d2)  # ... or down
+        return r
+    d = np.sqrt(((c[:, None, :] - c[None, :, :]) ** 2).sum(-1)) * SCALE
+    return np.floor(d + 1e-9).astype(np.int64)
+
+
+def to_problem(inst: VrptwInstance, n_vehicles: int | None = None) -> Problem:
+    """The instance as a :class:`Problem` (units = tenths), node ``i`` = client ``i``.
+
+    ``n_vehicles`` defaults to the instance's fleet (Solomon: 25). All vehicles start and end
+    at node 0 between the depot's ready and due times; cost = distance only (1 per unit).
+    """
+    m = int(n_vehicles or inst.n_vehicles)
+    n = inst.n_clients + 1
+    dist = distance_matrix(inst)
+    ready, due, service = _to_units(inst.ready), _to_units(inst.due), _to_units(inst.service)
+    service[0] = 0
+    windows = tuple(np.array([[int(ready[i]), int(due[i])]], dtype=np.int64) for i in range(n))
+    zeros_n = np.zeros(n, dtype=np.int64)
+    node_task = np.arange(-1, n - 1, dtype=np.int64)
+    return Problem(
+        duration=dist, distance=dist, service=service, windows=windows,
+        max_late=zeros_n, late_cost=zeros_n.copy(), required_level=zeros_n.copy(),
+        demand=inst.demand.astype(np.int64), node_task=node_task,
+        task_nodes=tuple((i,) for i in range(1, n)),
+        task_penalty=np.full(n - 1, DROP_PENALTY, dtype=np.int64),
+        task_mandatory=np.ones(n - 1, dtype=bool),
+        start_node=np.zeros(m, dtype=np.int64), end_node=np.zeros(m, dtype=np.int64),
+        shift_start=np.full(m, int(ready[0]), dtype=np.int64), shift_end=np.full(m, int(due[0]), dtype=np.int64),
+        vehicle_level=np.zeros(m, dtype=np.int64), fixed_cost=np.zeros(m, dtype=np.int64),
+        cost_per_m=np.ones(m, dtype=np.int64), capacity=np.full(m, inst.capacity, dtype=np.int64),
+        task_ids=tuple(str(i) for i in range(1, n)), vehicle_ids=tuple(f"vehicle {v + 1}" for v in range(m)),
+    )
+
+
+# --------------------------------------------------------------------------- checker
+
+
+@dataclass
+class VrptwCheck:
+    """Result of :func:`check_solution`: cost in units (tenths) and every violation found."""
+
+    cost_units: int
+    vehicles_used: int
+    issues: list[str] = field(default_factory=list)
+
+    @property
+    def feasible(self) -> bool:
+        return not self.issues
+
+    @property
+    def cost(self) -> float:
+        """Total distance in instance units (DIMACS convention, one decimal)."""
+        return self.cost_units / SCALE
+
+
+def _leg(coords: np.ndarray, a: int, b: int) -> int:
+    """Distance a->b truncated to one decimal, in tenths (integer square root when exact)."""
+    dx, dy = coords[a, 0] - coords[b, 0], coords[a, 1] - coords[b, 1]
+    if float(dx).is_integer() and float(dy).is_integer():
+        return math.isqrt(int(dx) ** 2 * 100 + int(dy) ** 2 * 100)
+    return int(math.floor(math.hypot(dx, dy) * 10 + 1e-9))
+
+
+def check_solution(inst: VrptwInstance, routes: list[list[int]], *, max_vehicles: int | None = None) -> VrptwCheck:
+    """Check ``routes`` (client numbers per used vehicle, depot left out) against the raw
+    instance: every client exactly once, load <= capacity, service starts by each due date
+    (waiting allowed), back at the depot by its due date, at most ``max_vehicles`` routes
+    (default: the instance's fleet). Cost = sum of truncated leg distances, units."""
+    n = inst.n_clients + 1
+    tenths = lambda x: int(round(float(x) * 10))  # noqa: E731 - local shorthand
+    issues: list[str] = []
+    seen: dict[int, int] = {}
+    cost = 0
+    used = 0
+    limit = inst.n_vehicles if max_vehicles is None else max_vehicles
+    for r, route in enumerate(routes, start=1):
+        if not route:
+            continue
+        used += 1
+        t = tenths(inst.ready[0])
+        load = 0
+        prev = 0
+        for c in route:
+            c = int(c)
+            if not 1 <= c < n:
+                issues.append(f"route {r}: client {c} does not exist (clients are 1..{n - 1})")
+                continue
+            if c in seen:
+                issues.append(f"client {c} is visited twice (routes {seen[c]} and {r})")
+            seen[c] = r
+            d = _leg(inst.coords, prev, c)
+            cost += d
+            arrive = t + d
+            start = max(arrive, tenths(inst.ready[c]))
+            if start > tenths(inst.due[c]):
+                issues.append(f"route {r}: client {c} starts at {start / 10:g}, after its due date "
+                              f"{float(inst.due[c]):g}")
+            load += int(inst.demand[c])
+            t = start + tenths(inst.service[c])
+            prev = c
+        d = _leg(inst.coords, prev, 0)
+        cost += d
+        if t + d > tenths(inst.due[0]):
+            issues.append(f"route {r}: back at the depot at {(t + d) / 10:g}, after {float(inst.due[0]):g}")
+        if load > inst.capacity:
+            issues.append(f"route {r}: load {load} exceeds capacity {inst.capacity}")
+    missing = [c for c in range(1, n) if c not in seen]
+    if missing:
+        more = "" if len(missing) <= 10 else f" and {len(missing) - 10} more"
+        issues.append(f"{len(missing)} client(s) not visited: {', '.join(map(str, missing[:10]))}{more}")
+    if used > limit:
+        issues.append(f"{used} routes used, but the fleet has {limit} vehicles")
+    return VrptwCheck(cost, used, issues)
+
+
+# --------------------------------------------------------------------------- solutions and BKS
+
+
+def read_solution(path: str | Path) -> tuple[list[list[int]], float | None]:
+    """Routes (client numbers) and the stated ``Cost`` (``None`` if absent) of a ``.sol`` file."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such solution file")
+    vrplib = _require_vrplib()
+    try:
+        sol = vrplib.read_solution(str(path))
+    except Exception as exc:
+        raise InputError(f"{path}: cannot read as a VRPLIB solution ({type(exc).__name__}: {exc})") from None
+    routes = [[int(c) for c in r] for r in sol.get("routes", [])]
+    if not routes:
+        raise InputError(f"{path}: no 'Route #k:' lines found")
+    cost = sol.get("cost")
+    return routes, (float(cost) if cost is not None else None)
+
+
+def best_known(inst: VrptwInstance | str | Path) -> tuple[float, str] | None:
+    """Best-known total distance (DIMACS convention) and where it came from, or ``None``.
+
+    Looks, in order, for a ``bks.csv`` beside the instance (columns ``instance`` and
+    ``distance``; when it has a ``convention`` column only ``dimacs_distance_trunc1`` rows
+    count), then for ``<stem>.sol`` beside it with a ``Cost`` line.
+    """
+    path = inst.path if isinstance(inst, VrptwInstance) else Path(inst)
+    name = path.stem
+    table = path.parent / "bks.csv"
+    if table.is_file():
+        try:
+            with table.open(newline="") as fh:
+                for row in csv.DictReader(fh):
+                    if (row.get("instance") or "").strip().upper() != name.upper():
+                        continue
+                    conv = row.get("convention")
+                    if conv is not None and conv.strip() != BKS_CONVENTION:
+                        continue
+                    try:
+                        return float(row["distance"]), str(table)
+                    except (KeyError, TypeError, ValueError):
+                        raise InputError(f"{table}: row for {name} has no numeric 'distance' "
+                                         f"({row.get('distance')!r})") from None
+        except OSError as exc:
+            raise InputError(f"{table}: cannot read ({exc})") from None
+    sol = path.with_suffix(".sol")
+    if sol.is_file():
+        _, cost = read_solution(sol)
+        if cost is not None:
+            return cost, str(sol)
+    return None

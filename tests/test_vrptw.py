@@ -1,0 +1,164 @@
+"""VRPTW benchmark support: reader, DIMACS cost convention, independent checker, solve, bench CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("vrplib")
+
+from nachtzorg.bench import main as bench_main  # noqa: E402
+from nachtzorg.exceptions import InputError  # noqa: E402
+from nachtzorg.io.vrptw import (  # noqa: E402
+    _leg,
+    best_known,
+    check_solution,
+    distance_matrix,
+    read_instance,
+    read_solution,
+    to_problem,
+)
+from nachtzorg.schedule import schedule_routes  # noqa: E402
+from nachtzorg.solve import SolveParams, solve_problem  # noqa: E402
+from nachtzorg.solve.construct import is_plain, regret_insertion  # noqa: E402
+
+DATA = Path(__file__).parent / "data" / "vrptw"
+
+TINY = """TINY
+
+VEHICLE
+NUMBER     CAPACITY
+  2         10
+
+CUSTOMER
+CUST NO.  XCOORD.   YCOORD.    DEMAND   READY TIME  DUE DATE   SERVICE   TIME
+
+    0      0          0          0          0        100          0
+    1      3          4          6          0         10          1
+    2      6          8          6          0         50          1
+    3      0          5          4         20         30          1
+"""
+
+
+@pytest.fixture
+def tiny(tmp_path: Path):
+    path = tmp_path / "TINY.txt"
+    path.write_text(TINY)
+    return read_instance(path)
+
+
+def test_c101_best_known_routes_cost_827_3() -> None:
+    inst = read_instance(DATA / "C101.txt")
+    assert (inst.n_clients, inst.n_vehicles, inst.capacity) == (100, 25, 200)
+    routes, stated = read_solution(DATA / "C101.sol")
+    chk = check_solution(inst, routes)
+    assert chk.feasible, chk.issues
+    assert chk.cost_units == 8273 and chk.cost == pytest.approx(827.3) and stated == pytest.approx(827.3)
+    # the compiled problem (vectorised distances) agrees with the checker's own arithmetic
+    p = to_problem(inst)
+    assert sum(p.route_cost(0, r) for r in routes) == 8273
+    assert best_known(inst) == (827.3, str(DATA / "bks.csv"))
+
+
+def test_r101_best_known_routes_fit_the_fleet() -> None:
+    inst = read_instance(DATA / "R101.txt")
+    routes, _ = read_solution(DATA / "R101.sol")
+    chk = check_solution(inst, routes)
+    assert chk.feasible, chk.issues
+    assert chk.cost_units == 16377 and chk.vehicles_used == 20 <= inst.n_vehicles
+
+
+def test_truncated_distances_match_leg_by_leg() -> None:
+    inst = read_instance(DATA / "C101_25.txt")
+    d = distance_matrix(inst)
+    n = inst.n_clients + 1
+    assert all(d[a, b] == _leg(inst.coords, a, b) for a in range(n) for b in range(n))
+    assert d[0, 1] == 186  # sqrt(5^2 + 18^2) = 18.68 -> 18.6
+
+
+def test_checker_accepts_a_good_plan_and_names_each_violation(tiny) -> None:
+    good = check_solution(tiny, [[1], [3, 2]])
+    assert good.feasible, good.issues
+    # 0-1-0: 5 + 5; 0-3-2-0: 5 + sqrt(45) = 6.708 -> 6.7 + 10; in tenths
+    assert good.cost_units == 50 + 50 + 50 + 67 + 100
+    late = check_solution(tiny, [[2, 1], [3]])  # client 1 due at 10, reached after client 2
+    assert any("client 1 starts" in i and "due date 10" in i for i in late.issues)
+    heavy = check_solution(tiny, [[1, 2], [3]])  # 6 + 6 > 10
+    assert any("load 12 exceeds capacity 10" in i for i in heavy.issues)
+    missing = check_solution(tiny, [[1], [2]])
+    assert any("not visited: 3" in i for i in missing.issues)
+    twice = check_solution(tiny, [[1, 3], [3, 2]])
+    assert any("client 3 is visited twice" in i for i in twice.issues)
+    unknown = check_solution(tiny, [[1, 7], [3, 2]])
+    assert any("client 7 does not exist" in i for i in unknown.issues)
+    fleet = check_solution(tiny, [[1], [3], [2]])
+    assert any("3 routes used" in i for i in fleet.issues)
+
+
+def test_reader_errors_name_the_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such instance file"):
+        read_instance(tmp_path / "nope.txt")
+    bad = tmp_path / "BAD.txt"
+    bad.write_text("this is not\na Solomon instance\n")
+    with pytest.raises(InputError, match="BAD.txt"):
+        read_instance(bad)
+
+
+def test_best_known_from_sol_beside_the_instance(tiny, tmp_path: Path) -> None:
+    assert best_known(tiny) is None
+    (tmp_path / "TINY.sol").write_text("Route #1: 1\nRoute #2: 3 2\nCost 30.0\n")
+    assert best_known(tiny) == (30.0, str(tmp_path / "TINY.sol"))
+
+
+def test_short_solve_is_deterministic_and_feasible() -> None:
+    inst = read_instance(DATA / "C101_25.txt")
+    params = SolveParams(time_limit_s=20, solution_limit=60, seed=0)
+    a = solve_problem(to_problem(inst), params)
+    b = solve_problem(to_problem(inst), params)
+    assert a.routes == b.routes
+    chk = check_solution(inst, [r for r in a.routes if r])
+    assert chk.feasible, chk.issues
+    assert chk.cost <= 1.1 * 191.3
+    seeded = solve_problem(to_problem(inst), dataclasses.replace(params, seed=7))
+    assert check_solution(inst, [r for r in seeded.routes if r]).feasible
+
+
+def test_regret_start_and_fallback_for_night_features() -> None:
+    inst = read_instance(DATA / "C101_25.txt")
+    p = to_problem(inst)
+    assert is_plain(p)
+    start = regret_insertion(p)
+    assert check_solution(inst, [r for r in start if r]).feasible
+    res = solve_problem(p, SolveParams(time_limit_s=20, solution_limit=20, first_solution="regret_insertion"))
+    assert check_solution(inst, [r for r in res.routes if r]).feasible
+    # a second window makes the problem non-plain: the search falls back to OR-Tools' insertion
+    w = list(p.windows)
+    w[5] = np.array([[0, 100], [150, 670]], dtype=np.int64)
+    night_like = dataclasses.replace(p, windows=tuple(w))
+    assert not is_plain(night_like)
+    res = solve_problem(night_like, SolveParams(time_limit_s=20, solution_limit=20))
+    assert schedule_routes(night_like, res.routes).feasible
+
+
+def test_bench_cli_json_shape(capsys) -> None:
+    code = bench_main(["vrptw", str(DATA / "C101_25.txt"), "--time-limit", "20", "--solution-limit", "40",
+                       "--json"])
+    assert code == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert set(doc) == {"time_limit_s", "seed", "solution_limit", "results", "summary"}
+    (r,) = doc["results"]
+    assert {"instance", "routes", "cost", "feasible", "issues", "bks", "gap_pct", "wall_s"} <= set(r)
+    assert r["instance"] == "C101_25" and r["feasible"] and r["bks"] == 191.3
+    assert sorted(c for route in r["routes"] for c in route) == list(range(1, 26))
+    assert r["gap_pct"] == pytest.approx(100 * (r["cost"] - 191.3) / 191.3, abs=1e-3)
+    assert doc["summary"]["feasible"] == 1
+
+
+def test_bench_cli_missing_file_is_a_one_line_error(capsys, tmp_path: Path) -> None:
+    code = bench_main(["vrptw", str(tmp_path / "missing.txt"), "--time-limit", "1"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "missing.txt" in err and "Traceback" not in err
