@@ -169,7 +169,7 @@ def _add_optional_commands(sub: Any) -> None:
         add_bench_arguments(v)
         v.set_defaults(func=run_bench)
     try:
-        from .sharing.cli import add_share_arguments, run_share_game as run_share
+        from .sharing.cli import add_share_arguments, run_share
     except ImportError:  # pragma: no cover - module not present
         pass
     else:

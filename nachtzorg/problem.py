@@ -217,3 +217,35 @@ def permute_nodes(problem: Problem, order: np.ndarray) -> Problem:
         task_ids=problem.task_ids, vehicle_ids=problem.vehicle_ids,
         fixed_prefix=tuple(tuple(int(inv[n]) for n in r) for r in problem.fixed_prefix),
     )
+
+
+def restrict_tasks(problem: Problem, tasks: list[int] | np.ndarray) -> tuple[Problem, np.ndarray]:
+    """The sub-problem with only ``tasks`` (and every vehicle), plus ``node_map[new] = old``.
+
+    Used for coalitions: the same compiled night, fewer visits, no recompilation.
+    """
+    tasks = [int(t) for t in tasks]
+    keep = [n for t in tasks for n in problem.task_nodes[t]]
+    depots = sorted(set(int(x) for x in problem.start_node) | set(int(x) for x in problem.end_node))
+    node_map = np.array(keep + depots, dtype=np.int64)
+    new_of = {int(old): new for new, old in enumerate(node_map)}
+    ix = np.ix_(node_map, node_map)
+    task_index = {t: i for i, t in enumerate(tasks)}
+    node_task = np.array([task_index[int(problem.node_task[o])] if problem.node_task[o] >= 0 else -1
+                          for o in node_map], dtype=np.int64)
+    sub = Problem(
+        duration=problem.duration[ix], distance=problem.distance[ix], service=problem.service[node_map],
+        windows=tuple(problem.windows[o] for o in node_map), max_late=problem.max_late[node_map],
+        late_cost=problem.late_cost[node_map], required_level=problem.required_level[node_map],
+        demand=problem.demand[node_map], node_task=node_task,
+        task_nodes=tuple(tuple(new_of[n] for n in problem.task_nodes[t]) for t in tasks),
+        task_penalty=problem.task_penalty[tasks] if tasks else problem.task_penalty[:0],
+        task_mandatory=problem.task_mandatory[tasks] if tasks else problem.task_mandatory[:0],
+        start_node=np.array([new_of[int(x)] for x in problem.start_node], dtype=np.int64),
+        end_node=np.array([new_of[int(x)] for x in problem.end_node], dtype=np.int64),
+        shift_start=problem.shift_start, shift_end=problem.shift_end, vehicle_level=problem.vehicle_level,
+        fixed_cost=problem.fixed_cost, cost_per_m=problem.cost_per_m, capacity=problem.capacity,
+        task_ids=tuple(problem.task_ids[t] for t in tasks) if problem.task_ids else (),
+        vehicle_ids=problem.vehicle_ids,
+    )
+    return sub, node_map

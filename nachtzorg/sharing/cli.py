@@ -35,6 +35,13 @@ def add_share_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
     parser.add_argument("--out", metavar="report.html", default=None,
                         help="write a self-contained HTML report (atomically)")
+    par = parser.add_mutually_exclusive_group()
+    par.add_argument("--workers", type=int, default=None, metavar="W",
+                     help="solve coalitions on W local processes (default: serial)")
+    par.add_argument("--dask", metavar="ADDRESS", default=None,
+                     help="solve coalitions on a Dask cluster (scheduler address)")
+    parser.add_argument("--time-limit", type=float, default=5.0,
+                        help="search time for the grand coalition, seconds (smaller coalitions scale with size)")
 
 
 def parse_methods(raw: list[str] | None) -> list[str] | None:
@@ -80,7 +87,8 @@ def _round(x: float) -> float:
     return float(round(x, 9)) + 0.0
 
 
-def share_result(game: Game, methods: list[str] | None) -> tuple[dict[str, Any], ShareReport]:
+def share_result(game: Game, methods: list[str] | None,
+                 repaired: list[tuple[tuple[str, ...], float, float]] | None = None) -> tuple[dict[str, Any], ShareReport]:
     """JSON-ready result: allocations, per-method core checks, least-core epsilon, skips.
 
     Explicitly requested methods that do not apply raise; in the default set they are
@@ -95,7 +103,7 @@ def share_result(game: Game, methods: list[str] | None) -> tuple[dict[str, Any],
             if methods is not None:
                 raise GameError(f"method {name!r} does not apply to this game: {exc}") from None
             skipped[name] = str(exc)
-    report = build_report(game, allocations)
+    report = build_report(game, allocations, repaired=repaired)
     return {
         "game": {"name": game.name, "kind": game.kind, "players": list(game.players),
                  "grand_value": _round(game.grand_value)},
@@ -163,11 +171,70 @@ def run_share_game(args: argparse.Namespace, stdout: TextIO | None = None,
     return 0
 
 
+def run_share(args: argparse.Namespace, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """``nachtzorg share``: an explicit ``--game`` or a scenario whose coalitions are routed."""
+    if getattr(args, "game", None) is not None or getattr(args, "scenario", None) is None:
+        return run_share_game(args, stdout, stderr)
+    return run_share_scenario(args, stdout, stderr)
+
+
+def run_share_scenario(args: argparse.Namespace, stdout: TextIO | None = None,
+                       stderr: TextIO | None = None) -> int:
+    """Coalition costs by routing, then allocations; 0 ok, 2 bad input (one line per problem)."""
+    from nachtzorg.cli import CliInputError, load_scenario
+    from nachtzorg.exceptions import InputError
+    from nachtzorg.parallel import executor_for
+    from nachtzorg.sharing.coalitions import CoalitionParams, coalition_costs
+    from nachtzorg.solve import SolveParams
+
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    try:
+        methods = parse_methods(getattr(args, "method", None))
+        scenario = load_scenario(args.scenario)
+        if not args.time_limit > 0:
+            raise GameError(f"--time-limit must be > 0, got {args.time_limit}")
+        params = CoalitionParams(grand=SolveParams(time_limit_s=args.time_limit))
+        if args.workers is not None and args.workers < 1:
+            raise GameError(f"--workers must be >= 1, got {args.workers}")
+        executor = executor_for(workers=args.workers, dask=args.dask)
+        try:
+            cg = coalition_costs(scenario, params, executor=executor)
+        finally:
+            executor.shutdown()
+        game = cg.game()
+        result, report = share_result(game, methods, repaired=cg.repaired)
+        result["coalitions"] = {
+            ",".join(p for p in game.players if p in c.coalition): {
+                "cost_eur": c.cost_eur, "nurses": c.nurses, "unserved_visits": c.unserved,
+                "solved_cost_eur": c.solved_cost_eur,
+                "repaired_from": ",".join(p for p in game.players if p in c.repaired_from) if c.repaired_from else None,
+            } for c in cg.costs.values()}
+        result["repaired"] = [{"coalition": list(c), "solved": a, "repaired": b} for c, a, b in cg.repaired]
+        if args.out:
+            write_atomically(args.out, report.to_html())
+        if args.json:
+            json.dump(result, out, indent=2)
+            out.write("\n")
+        else:
+            _print_table(result, report, out)
+            for c, a, b in cg.repaired:
+                out.write(f"repaired {','.join(c)}: {a:,.2f} -> {b:,.2f} (a larger coalition's routes are cheaper)\n")
+    except CliInputError as exc:
+        for line in exc.lines:
+            err.write(f"error: {line}\n")
+        return 2
+    except (GameError, InputError, OSError) as exc:
+        err.write(f"error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}\n")
+        return 2
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Stand-alone entry for manual testing: ``python -m nachtzorg.sharing.cli --game g.json``."""
     parser = argparse.ArgumentParser(prog="nachtzorg share")
     add_share_arguments(parser)
-    return run_share_game(parser.parse_args(argv))
+    return run_share(parser.parse_args(argv))
 
 
 if __name__ == "__main__":  # pragma: no cover

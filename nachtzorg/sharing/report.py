@@ -53,6 +53,19 @@ class ShareReport:
         """Self-contained HTML page."""
         return render_html(self)
 
+    def to_dataframe(self) -> pd.DataFrame:
+        """One row per organisation: stand-alone cost and the share under each rule."""
+        return self.table.copy()
+
+    def _repr_html_(self) -> str:
+        from nachtzorg.notebook import allocation_html
+
+        facts = {"least-core epsilon": self.least_core_epsilon, "core": "empty" if self.core_empty else "non-empty"}
+        return allocation_html(self.table, title=self.title, recommended=self.recommended, facts=facts)
+
+    def __str__(self) -> str:
+        return self.to_markdown()
+
 
 # ------------------------------------------------------------------ tables
 def _reference(game: Game) -> tuple[str, pd.Series | None]:
