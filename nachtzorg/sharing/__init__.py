@@ -5,7 +5,8 @@ from :data:`METHODS` with :func:`allocate`, check stability with :func:`check_co
 and render a report with :func:`build_report`.
 """
 
-from nachtzorg.sharing.cli import add_share_arguments, run_share_game
+from nachtzorg.sharing.cli import add_share_arguments, run_share, run_share_game
+from nachtzorg.sharing.coalitions import CoalitionCost, CoalitionGame, CoalitionParams, coalition_costs
 from nachtzorg.sharing.game import (
     EmptyCoreError,
     Game,
@@ -51,6 +52,11 @@ from nachtzorg.sharing.stability import (
 
 __all__ = [
     "METHODS",
+    "CoalitionCost",
+    "CoalitionGame",
+    "CoalitionParams",
+    "coalition_costs",
+    "run_share",
     "Allocation",
     "CoreCheck",
     "EmptyCoreError",
