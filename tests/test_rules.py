@@ -182,7 +182,8 @@ def test_assen_example_is_fully_served_and_feasible(assen):
     """The bundled example night plans with every visit served and passes the checker."""
     from nachtzorg import SolveParams
 
-    _, plan = solve_checked(assen, SolveParams(time_limit_s=3))
+    # deterministic (a solution limit, not a wall-clock budget), so the result does not depend on load
+    _, plan = solve_checked(assen, SolveParams(time_limit_s=None, solution_limit=300, seed=1))
     assert plan.complete, plan.summary()
     assert plan.kpis.nurses_used <= 3
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import os
 import tempfile
 from collections.abc import Mapping
@@ -17,6 +18,8 @@ from typing import Any
 
 from ..model import Scenario
 from ..plan import Plan
+
+log = logging.getLogger(__name__)
 
 OUTPUT_FILES = ("plan.json", "routes.csv", "routes.geojson", "map.html")
 
@@ -120,14 +123,23 @@ def routes_geojson(plan: Plan) -> dict[str, Any]:
 
 
 def render_outputs(plan: Plan, scenario: Scenario) -> dict[str, str]:
-    """The contents of the four output files, rendered in memory."""
-    from ..viz.map import plan_map
+    """The contents of the four output files, rendered in memory.
 
+    ``map.html`` inlines Leaflet (an archived nightly map then draws its routes without
+    internet) when Leaflet is in the local asset cache (``python -m nachtzorg.viz.assets``
+    fetches it from the npm registry); otherwise it links the CDN and says so in the log.
+    """
+    from ..viz import assets
+    from ..viz.map import map_html
+
+    offline = assets.is_cached()
+    if not offline:
+        log.info("Leaflet is not cached locally: map.html links the CDN (run python -m nachtzorg.viz.assets)")
     return {
         "plan.json": plan.to_json(),
         "routes.csv": routes_csv(plan, scenario),
         "routes.geojson": json.dumps(routes_geojson(plan), indent=1),
-        "map.html": plan_map(plan).get_root().render(),
+        "map.html": map_html(plan, self_contained=offline),
     }
 
 
