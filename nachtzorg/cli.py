@@ -1,4 +1,4 @@
-"""Command line: ``nachtzorg plan|check|validate|schema|bench|share ...``.
+"""Command line: ``nachtzorg plan|check|validate|schema|dispatch|simulate|share|bench ...``.
 
 The only place that configures logging. Exit codes: 0 success; 1 a check found violations;
 2 invalid input (one clear line per problem, no traceback); 3 a plan was written but some
@@ -168,6 +168,17 @@ def _add_optional_commands(sub: Any) -> None:
         v = bsub.add_parser("vrptw", help="solve VRPTW instances (Solomon / VRPLIB) and report gaps")
         add_bench_arguments(v)
         v.set_defaults(func=run_bench)
+    try:
+        from .acute.cli import add_dispatch_arguments, add_simulate_arguments, run_dispatch, run_simulate
+    except ImportError:  # pragma: no cover - module not present
+        pass
+    else:
+        p = sub.add_parser("dispatch", help="answer an acute call: who goes, arrival, effect on the planned night")
+        add_dispatch_arguments(p)
+        p.set_defaults(func=run_dispatch)
+        p = sub.add_parser("simulate", help="simulate many nights with acute calls to size the team")
+        add_simulate_arguments(p)
+        p.set_defaults(func=run_simulate)
     try:
         from .sharing.cli import add_share_arguments, run_share
     except ImportError:  # pragma: no cover - module not present

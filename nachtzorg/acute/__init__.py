@@ -1,0 +1,26 @@
+"""Acute calls: night state, dispatch, re-planning of the remaining night, simulation."""
+
+from .calls import RESPONSE_NORM_MIN as RESPONSE_NORM_MIN
+from .calls import AcuteCall as AcuteCall
+from .dispatch import POLICIES as POLICIES
+from .dispatch import DispatchDecision as DispatchDecision
+from .dispatch import DispatchOption as DispatchOption
+from .dispatch import dispatch as dispatch
+from .replan import build_remaining as build_remaining
+from .replan import reoptimise as reoptimise
+from .simulate import CallProfile as CallProfile
+from .simulate import SimulationConfig as SimulationConfig
+from .simulate import draw_calls as draw_calls
+from .simulate import scenario_with_nurses as scenario_with_nurses
+from .simulate import simulate as simulate
+from .state import AcuteInputError as AcuteInputError
+from .state import Event as Event
+from .state import NightState as NightState
+from .state import advance_state as advance_state
+from .state import apply_events as apply_events
+from .state import initial_state as initial_state
+
+__all__ = ["RESPONSE_NORM_MIN", "AcuteCall", "POLICIES", "DispatchDecision", "DispatchOption", "dispatch",
+           "build_remaining", "reoptimise", "CallProfile", "SimulationConfig", "draw_calls",
+           "scenario_with_nurses", "simulate", "AcuteInputError", "Event", "NightState", "advance_state",
+           "apply_events", "initial_state"]

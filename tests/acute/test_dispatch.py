@@ -1,0 +1,76 @@
+"""Dispatch on small hand-made nights."""
+
+from __future__ import annotations
+
+import pytest
+
+from nachtzorg.acute import AcuteInputError, NightState, advance_state, apply_events, dispatch
+
+from .conftest import call_at
+
+
+def test_busy_two_nurse_pair_not_pulled_away(pair_night):
+    """The nurses closest to the caller but busy with a two-nurse visit are not sent; the free one goes."""
+    scenario, plan, state = pair_night
+    d = dispatch(state, call_at("c1", 0.5), "02:10")
+    assert d.chosen is not None and d.chosen.shifts == ["n3"]
+    assert d.chosen.norm_met and not d.backup_recommended
+    busy = [o for o in d.options if o.shifts[0] in ("n1", "n2")]
+    assert busy and all(o.arrival >= "02:40" for o in busy)  # free only when the visit ends
+
+
+def test_done_and_in_progress_stops_never_move(pair_night):
+    """Stops fixed by events or already started keep their times after a dispatch."""
+    scenario, plan, state = pair_night
+    st = apply_events(state, [{"kind": "started", "ref": "vA", "at": "02:01"}])
+    before = {(r.shift, r.ref): (r.start, r.end) for r in st.fixed}
+    assert before[("n1", "vA")][0].strftime("%H:%M") == "02:01"
+    d = dispatch(st, call_at("c2", 0.2), "02:20", policy="reoptimise", reopt_solutions=5, reoptimise_s=None)
+    after = {(r.shift, r.ref): (r.start, r.end) for r in d.state.fixed}
+    for key, times in before.items():
+        assert after[key] == times
+    assert all("vA" not in n.remaining for n in d.state.nurses)
+
+
+def test_call_goes_into_state_and_json_roundtrip(pair_night):
+    """The chosen nurse gets the call on her route; the state survives JSON unchanged."""
+    scenario, plan, state = pair_night
+    d = dispatch(state, call_at("c3", 0.5), "02:10")
+    nurse = d.state.nurse(d.chosen.shifts[0])
+    assert nurse.remaining[0] == "c3"
+    assert NightState.from_json(d.state.to_json()) == d.state
+    assert "key_safe_code" not in d.state.to_json()
+
+
+def test_backup_when_no_one_meets_the_norm(pair_night):
+    """A call no nurse reaches within its norm recommends the back-up and keeps the routes."""
+    scenario, plan, state = pair_night
+    d = dispatch(state, call_at("c4", 25.0, urgency="immediate"), "02:10")
+    assert d.backup_recommended and "back-up" in d.message
+    assert d.state.backup_calls == ["c4"] and not d.state.calls
+
+
+def test_two_nurse_call_gets_two_nurses(pair_night):
+    """A two-nurse call is served by two different nurses starting together."""
+    scenario, plan, state = pair_night
+    d = dispatch(state, call_at("c5", 0.5, nurses=2), "23:30")
+    assert len(set(d.chosen.shifts)) == 2
+
+
+def test_input_errors_leave_state_untouched(pair_night):
+    """Bad times, nurses, order and places raise AcuteInputError and do not change the state."""
+    scenario, plan, state = pair_night
+    text = state.to_json()
+    with pytest.raises(AcuteInputError, match="outside the night"):
+        dispatch(state, call_at("x1", 0.5), "12:30")
+    with pytest.raises(AcuteInputError, match="unknown nurse"):
+        apply_events(state, [{"kind": "done", "ref": "vA", "shift": "n9", "at": "02:40"}])
+    with pytest.raises(AcuteInputError, match="out of order"):
+        apply_events(state, [{"kind": "started", "ref": "vA", "at": "02:00"},
+                             {"kind": "done", "ref": "vB", "at": "01:00"}])
+    later = advance_state(state, "03:00")
+    with pytest.raises(AcuteInputError, match="before the state"):
+        dispatch(later, call_at("x2", 0.5), "02:30")
+    with pytest.raises(AcuteInputError, match="from the nearest client"):
+        dispatch(state, {"id": "x3", "location": {"lat": 48.85, "lon": 2.35}}, "02:10")
+    assert state.to_json() == text
