@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .exceptions import InputError
 from .model import Scenario, scenario_json_schema
@@ -44,8 +44,9 @@ def format_validation_error(err: ValidationError, source: str = "") -> list[str]
     return lines
 
 
-def load_scenario(path: str) -> Scenario:
-    """Read and validate a scenario file; raises :class:`CliInputError` with all problems."""
+def load_model(model: type[BaseModel], path: str) -> Any:
+    """Read and validate a JSON file as ``model``; raises :class:`CliInputError` listing
+    every problem (missing file, not JSON, each invalid field with its path and value)."""
     p = Path(path)
     if not p.is_file():
         raise CliInputError([f"{path}: no such file"])
@@ -58,9 +59,14 @@ def load_scenario(path: str) -> Scenario:
     except json.JSONDecodeError as e:
         raise CliInputError([f"{path}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})"]) from None
     try:
-        return Scenario.model_validate_json(text)
+        return model.model_validate_json(text)
     except ValidationError as e:
         raise CliInputError(format_validation_error(e, path)) from None
+
+
+def load_scenario(path: str) -> Scenario:
+    """Read and validate a scenario file (see :func:`load_model`)."""
+    return load_model(Scenario, path)
 
 
 class CliInputError(Exception):
@@ -97,13 +103,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .plan import Plan
 
     scenario = load_scenario(args.scenario)
-    p = Path(args.plan)
-    if not p.is_file():
-        raise CliInputError([f"{args.plan}: no such file"])
-    try:
-        plan = Plan.model_validate_json(p.read_text(encoding="utf-8"))
-    except ValidationError as e:
-        raise CliInputError(format_validation_error(e, args.plan)) from None
+    plan = load_model(Plan, args.plan)
     report = check_plan(scenario, plan)
     if args.json:
         print(json.dumps({"ok": report.ok, "violations": [v.__dict__ for v in report.violations]}, indent=2))

@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     SecretStr,
     ValidationError,
-    field_validator,
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -34,6 +34,10 @@ Id = Annotated[
     str,
     Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
           description="Pseudonymous identifier (letters, digits, _ . -)"),
+]
+NightTime = Annotated[
+    str, AfterValidator(check_time_text),
+    Field(description="Local time of night HH:MM (00-11 = next morning) or ISO datetime with offset"),
 ]
 Qualification = Annotated[int, Field(ge=1, le=5, description="Qualification level 1-5 (4/5: registered nurse)")]
 
@@ -75,16 +79,8 @@ class Client(_Frozen):
 class TimeWindow(_Frozen):
     """When a visit may start: ``start`` <= start of care <= ``end`` (local times of night)."""
 
-    start: str = Field(description="HH:MM or ISO datetime")
-    end: str = Field(description="HH:MM or ISO datetime")
-
-    @field_validator("start", "end")
-    @classmethod
-    def _form(cls, v: str) -> str:
-        try:
-            return check_time_text(v)
-        except NightTimeError as e:
-            raise ValueError(str(e)) from None
+    start: NightTime
+    end: NightTime
 
 
 class Visit(_Frozen):
@@ -120,18 +116,10 @@ class Shift(_Frozen):
     qualification: Qualification
     start_location: LatLon
     end_location: LatLon | None = Field(default=None, description="Defaults to start_location")
-    start_time: str
-    end_time: str
+    start_time: NightTime
+    end_time: NightTime
     cost_per_shift_eur: float = Field(default=450.0, ge=0)
     cost_per_km_eur: float = Field(default=0.30, ge=0)
-
-    @field_validator("start_time", "end_time")
-    @classmethod
-    def _form(cls, v: str) -> str:
-        try:
-            return check_time_text(v)
-        except NightTimeError as e:
-            raise ValueError(str(e)) from None
 
     @property
     def end_point(self) -> LatLon:

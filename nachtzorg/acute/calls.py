@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from ..model import Id, LatLon, Qualification
-from ..nighttime import NightTimeError, check_time_text
+from ..model import Id, LatLon, NightTime, Qualification
 
 Urgency = Literal["immediate", "personal_alarm", "fall", "palliative", "gp_request"]
 
@@ -40,18 +39,8 @@ class AcuteCall(BaseModel):
     duration_min: float = Field(default=20.0, gt=0, le=8 * 60, description="Expected time on site, minutes")
     qualification: Qualification = 3
     nurses: Literal[1, 2] = 1
-    received: str | None = Field(default=None, description="HH:MM or ISO datetime; default: the dispatch time")
+    received: NightTime | None = Field(default=None, description="HH:MM or ISO datetime; default: the dispatch time")
     client: Id | None = Field(default=None, description="Pseudonym of a known client, if any")
-
-    @field_validator("received")
-    @classmethod
-    def _form(cls, v: str | None) -> str | None:
-        if v is None:
-            return v
-        try:
-            return check_time_text(v)
-        except NightTimeError as e:
-            raise ValueError(str(e)) from None
 
     @property
     def norm_s(self) -> int:

@@ -10,9 +10,11 @@ import json
 import sys
 from pathlib import Path
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
+from ..cli import CliInputError, load_model
 from ..exceptions import InputError
+from ..io.writers import atomic_write_text
 
 EXIT_OK, EXIT_INPUT = 0, 2
 
@@ -21,29 +23,6 @@ def _fail(lines: list[str]) -> int:
     for line in lines:
         print(f"error: {line}", file=sys.stderr)
     return EXIT_INPUT
-
-
-def _load(model: type[BaseModel], path: str):
-    from ..cli import format_validation_error
-
-    p = Path(path)
-    if not p.is_file():
-        raise _Bad([f"{path}: no such file"])
-    text = p.read_text(encoding="utf-8")
-    try:
-        json.loads(text)
-    except json.JSONDecodeError as e:
-        raise _Bad([f"{path}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})"]) from None
-    try:
-        return model.model_validate_json(text)
-    except ValidationError as e:
-        raise _Bad(format_validation_error(e, path)) from None
-
-
-class _Bad(Exception):
-    def __init__(self, lines: list[str]):
-        super().__init__("\n".join(lines))
-        self.lines = lines
 
 
 def add_dispatch_arguments(parser: argparse.ArgumentParser) -> None:
@@ -69,29 +48,29 @@ def run_dispatch(args: argparse.Namespace) -> int:
     from .state import Event, NightState, apply_events, initial_state
 
     try:
-        scenario = _load(Scenario, args.scenario)
+        scenario = load_model(Scenario, args.scenario)
         if args.state:
-            state = _load(NightState, args.state)
+            state = load_model(NightState, args.state)
         else:
-            state = initial_state(scenario, _load(Plan, args.plan))
-        call = _load(AcuteCall, args.call)
+            state = initial_state(scenario, load_model(Plan, args.plan))
+        call = load_model(AcuteCall, args.call)
         if args.events:
             p = Path(args.events)
             if not p.is_file():
-                raise _Bad([f"{args.events}: no such file"])
+                raise CliInputError([f"{args.events}: no such file"])
             try:
                 raw = json.loads(p.read_text(encoding="utf-8"))
                 events = [Event.model_validate(e) for e in raw]
             except (json.JSONDecodeError, ValidationError, TypeError) as e:
-                raise _Bad([f"{args.events}: not a list of events ({str(e).splitlines()[0]})"]) from None
+                raise CliInputError([f"{args.events}: not a list of events ({str(e).splitlines()[0]})"]) from None
             state = apply_events(state, events)
         decision = dispatch(state, call, args.now, policy=args.policy, reoptimise_s=args.reopt_time)
-    except _Bad as e:
+    except CliInputError as e:
         return _fail(e.lines)
     except InputError as e:
         return _fail([str(e)])
     if args.state_out:
-        Path(args.state_out).write_text(decision.state.to_json(), encoding="utf-8")
+        atomic_write_text(args.state_out, decision.state.to_json())
     if args.json:
         print(decision.to_json(include_state=False))
     else:
@@ -132,19 +111,19 @@ def run_simulate(args: argparse.Namespace) -> int:
     from .simulate import CallProfile, SimulationConfig, simulate
 
     try:
-        scenario = _load(Scenario, args.scenario)
+        scenario = load_model(Scenario, args.scenario)
         if args.workers < 1:
-            raise _Bad([f"--workers must be >= 1, got {args.workers}"])
+            raise CliInputError([f"--workers must be >= 1, got {args.workers}"])
         profile = CallProfile()
         if args.calls_per_night is not None:
             if args.calls_per_night < 0:
-                raise _Bad([f"--calls-per-night must be >= 0, got {args.calls_per_night}"])
+                raise CliInputError([f"--calls-per-night must be >= 0, got {args.calls_per_night}"])
             profile = profile.scaled(args.calls_per_night)
         cfg = SimulationConfig(nights=args.nights, team_sizes=tuple(args.nurses),
                                policies=tuple(args.policy or ("nearest", "least_disruption")), seed=args.seed,
                                profile=profile, reopt_nights=args.reopt_nights)
         executor = executor_for(args.workers, args.dask)
-    except _Bad as e:
+    except CliInputError as e:
         return _fail(e.lines)
     except (InputError, OSError) as e:
         return _fail([str(e)])

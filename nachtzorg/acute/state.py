@@ -17,10 +17,10 @@ import json
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from ..exceptions import InputError
-from ..model import Id, Scenario
+from ..model import Id, NightTime, Scenario
 from ..nighttime import NightTimeError, check_time_text
 from ..plan import Plan
 from ..problem import compile_scenario
@@ -43,15 +43,7 @@ class Event(_Frozen):
     kind: Literal["started", "done"]
     ref: Id = Field(description="Visit id or acute call id")
     shift: Id | None = Field(default=None, description="The nurse's shift id (default: whoever has the stop)")
-    at: str = Field(description="HH:MM or ISO datetime")
-
-    @field_validator("at")
-    @classmethod
-    def _form(cls, v: str) -> str:
-        try:
-            return check_time_text(v)
-        except NightTimeError as e:
-            raise ValueError(str(e)) from None
+    at: NightTime
 
 
 class StopRecord(_Frozen):

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -65,21 +63,9 @@ def parse_methods(raw: list[str] | None) -> list[str] | None:
 
 def write_atomically(path: str | Path, text: str) -> None:
     """Write ``text`` to ``path`` via a temp file in the same directory and os.replace."""
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    from nachtzorg.io.writers import atomic_write_text
+
+    atomic_write_text(path, text)
 
 
 def _round(x: float) -> float:
