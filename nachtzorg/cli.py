@@ -129,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
     sub = ap.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("plan", help="plan a night and write plan.json, routes.csv, routes.geojson, map.html")
+    p = sub.add_parser("plan", help="plan a night and write plan.json, routes.csv, routes.geojson, map.html, routes.html")
     p.add_argument("scenario", help="scenario JSON file")
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--time-limit", type=float, default=None,

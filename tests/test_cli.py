@@ -22,8 +22,8 @@ def _write(tmp_path: Path, data: dict, name: str = "s.json") -> Path:
     return p
 
 
-def test_plan_writes_four_files_and_exits_0_when_all_served(tmp_path, capsys):
-    """`nachtzorg plan` writes plan.json, routes.csv, routes.geojson, map.html; exit 0."""
+def test_plan_writes_its_files_and_exits_0_when_all_served(tmp_path, capsys):
+    """`nachtzorg plan` writes plan.json, routes.csv, routes.geojson, map.html (+ routes.html); exit 0."""
     data = night([client("c1", 2, 0, key_safe_code="9876", access_note="back door")],
                  [visit("v1", "c1")], shifts=[nurse("n1")])
     out = tmp_path / "out"
@@ -39,6 +39,8 @@ def test_plan_writes_four_files_and_exits_0_when_all_served(tmp_path, capsys):
     lon, lat = line["geometry"]["coordinates"][1]
     assert 6 < lon < 7 and 52 < lat < 54, "GeoJSON must be [lon, lat]"
     assert "c1" in (out / "map.html").read_text()
+    sheet = (out / "routes.html").read_text()
+    assert "back door" in sheet and "n1" in sheet
 
 
 def test_plan_exits_3_when_some_visits_are_unassigned(tmp_path, capsys):

@@ -1,4 +1,5 @@
-"""Output files of a plan: ``plan.json``, ``routes.csv``, ``routes.geojson``, ``map.html``.
+"""Output files of a plan: ``plan.json``, ``routes.csv``, ``routes.geojson``, ``map.html``, and
+``routes.html`` (printable route sheets, one page per nurse, access notes but never key-safe codes).
 
 All files are rendered in memory first and then written atomically (temporary file in the
 target directory + ``os.replace``), so a failed run never leaves a half-written or mixed set.
@@ -21,7 +22,7 @@ from ..plan import Plan
 
 log = logging.getLogger(__name__)
 
-OUTPUT_FILES = ("plan.json", "routes.csv", "routes.geojson", "map.html")
+OUTPUT_FILES = ("plan.json", "routes.csv", "routes.geojson", "map.html", "routes.html")
 
 CSV_COLUMNS = [
     "shift_id", "seq", "kind", "visit_id", "client_id", "organisation", "care", "nurses",
@@ -123,7 +124,7 @@ def routes_geojson(plan: Plan) -> dict[str, Any]:
 
 
 def render_outputs(plan: Plan, scenario: Scenario) -> dict[str, str]:
-    """The contents of the four output files, rendered in memory.
+    """The contents of the output files, rendered in memory.
 
     ``map.html`` inlines Leaflet (an archived nightly map then draws its routes without
     internet) when Leaflet is in the local asset cache (``python -m nachtzorg.viz.assets``
@@ -131,6 +132,7 @@ def render_outputs(plan: Plan, scenario: Scenario) -> dict[str, str]:
     """
     from ..viz import assets
     from ..viz.map import map_html
+    from ..viz.routesheet import route_sheet_html
 
     offline = assets.is_cached()
     if not offline:
@@ -140,9 +142,10 @@ def render_outputs(plan: Plan, scenario: Scenario) -> dict[str, str]:
         "routes.csv": routes_csv(plan, scenario),
         "routes.geojson": json.dumps(routes_geojson(plan), indent=1),
         "map.html": map_html(plan, self_contained=offline),
+        "routes.html": route_sheet_html(plan, scenario),
     }
 
 
 def write_outputs(plan: Plan, scenario: Scenario, out_dir: str | Path) -> list[Path]:
-    """Write ``plan.json``, ``routes.csv``, ``routes.geojson`` and ``map.html`` into ``out_dir``."""
+    """Write the plan's output files (:data:`OUTPUT_FILES`) into ``out_dir``."""
     return atomic_write_many(out_dir, render_outputs(plan, scenario))
