@@ -134,12 +134,18 @@ def schedule_routes(problem: Problem, routes: list[list[int]], *, max_rounds: in
     return Schedule(all_stops, depart, back, back_t, back_d, issues)
 
 
-def total_cost(problem: Problem, routes: list[list[int]], schedule: Schedule | None = None) -> int:
-    """Objective in cost units: fixed + distance cost, lateness cost, penalties of unserved tasks."""
+def service_cost(problem: Problem, routes: list[list[int]], schedule: Schedule | None = None) -> int:
+    """Cost units of serving ``routes``: fixed + distance cost of used vehicles plus lateness cost."""
     p = problem
     schedule = schedule or schedule_routes(p, routes)
     cost = sum(p.route_cost(v, r) for v, r in enumerate(routes))
     cost += sum(late * int(p.late_cost[node]) for node, late in schedule.lateness(p).items())
-    served = {int(p.node_task[n]) for r in routes for n in r}
-    cost += sum(int(p.task_penalty[t]) for t in range(p.n_tasks) if t not in served)
     return int(cost)
+
+
+def total_cost(problem: Problem, routes: list[list[int]], schedule: Schedule | None = None) -> int:
+    """Objective in cost units: :func:`service_cost` plus the penalties of unserved tasks."""
+    p = problem
+    served = {int(p.node_task[n]) for r in routes for n in r}
+    penalties = sum(int(p.task_penalty[t]) for t in range(p.n_tasks) if t not in served)
+    return service_cost(p, routes, schedule) + int(penalties)

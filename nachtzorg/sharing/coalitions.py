@@ -33,7 +33,7 @@ from ..exceptions import InputError
 from ..model import Scenario
 from ..parallel import map_with_progress
 from ..problem import Problem, compile_scenario, restrict_tasks, units_to_eur
-from ..schedule import schedule_routes
+from ..schedule import schedule_routes, service_cost
 from ..solve.insertion import insertion_routes
 from ..solve.portfolio import _repaired, solve_night
 from ..solve.search import SolveParams, solve_problem
@@ -128,9 +128,7 @@ def _cost_key(p: Problem, routes: list[list[int]]) -> tuple[int, int]:
     if not sched.feasible:
         return (1 << 30, 0)
     served = {int(p.node_task[n]) for r in routes for n in r}
-    cost = sum(p.route_cost(v, r) for v, r in enumerate(routes))
-    cost += sum(late * int(p.late_cost[n]) for n, late in sched.lateness(p).items())
-    return p.n_tasks - len(served), int(cost)
+    return p.n_tasks - len(served), service_cost(p, routes, sched)
 
 
 def coalition_costs(scenario: Scenario, params: CoalitionParams | None = None, *,
@@ -228,6 +226,4 @@ def _evaluate(p: Problem, routes: list[list[int]], s: Iterable[str],
         return None
     served = {int(p.node_task[n]) for r in routes for n in r}
     unserved = sum(1 for o in s for t in tasks_of[o] if t not in served)
-    cost = sum(p.route_cost(v, r) for v, r in enumerate(routes))
-    cost += sum(late * int(p.late_cost[n]) for n, late in sched.lateness(p).items())
-    return unserved, int(cost)
+    return unserved, service_cost(p, routes, sched)
