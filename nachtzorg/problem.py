@@ -13,7 +13,7 @@ nurse) and vehicle start/end nodes. A *task* is what can be served or left unass
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -68,8 +68,6 @@ class Problem:
     capacity: np.ndarray  # (m,) load capacity (benchmarks)
     task_ids: tuple[str, ...] = ()
     vehicle_ids: tuple[str, ...] = ()
-    #: Vehicles that must keep an already fixed first part of their route (acute re-plans).
-    fixed_prefix: tuple[tuple[int, ...], ...] = field(default=())
 
     @property
     def n_nodes(self) -> int:
@@ -215,7 +213,6 @@ def permute_nodes(problem: Problem, order: np.ndarray) -> Problem:
         shift_start=problem.shift_start, shift_end=problem.shift_end, vehicle_level=problem.vehicle_level,
         fixed_cost=problem.fixed_cost, cost_per_m=problem.cost_per_m, capacity=problem.capacity,
         task_ids=problem.task_ids, vehicle_ids=problem.vehicle_ids,
-        fixed_prefix=tuple(tuple(int(inv[n]) for n in r) for r in problem.fixed_prefix),
     )
 
 

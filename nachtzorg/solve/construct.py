@@ -23,8 +23,6 @@ _INF = np.iinfo(np.int64).max // 4
 
 def is_plain(p: Problem) -> bool:
     """Whether :func:`regret_insertion` can handle ``p`` (see module docstring)."""
-    if p.fixed_prefix and any(p.fixed_prefix):
-        return False
     if any(len(t) != 1 for t in p.task_nodes) or any(len(w) != 1 for w in p.windows):
         return False
     if p.max_late.any() or (p.required_level > p.vehicle_level.min()).any():
