@@ -20,6 +20,9 @@ from .model import Organisation as Organisation
 from .model import Scenario as Scenario
 from .model import Shift as Shift
 from .model import TimeWindow as TimeWindow
+from .model import OsrmSettings as OsrmSettings
+from .model import RoadGraphSettings as RoadGraphSettings
+from .model import StraightLineSettings as StraightLineSettings
 from .model import TravelSettings as TravelSettings
 from .model import Visit as Visit
 from .model import scenario_json_schema as scenario_json_schema
@@ -38,9 +41,15 @@ from .schedule import schedule_routes as schedule_routes
 from .solve import SolveParams as SolveParams
 from .solve import SolveResult as SolveResult
 from .solve import solve_problem as solve_problem
+from .travel import CachedTravel as CachedTravel
+from .travel import OsrmTravel as OsrmTravel
+from .travel import RoadGraphTravel as RoadGraphTravel
 from .travel import StraightLineTravel as StraightLineTravel
 from .travel import TravelMatrix as TravelMatrix
 from .travel import TravelProvider as TravelProvider
+from .travel import compare_travel as compare_travel
+from .travel import drive_plan as drive_plan
+from .travel import provider_for as provider_for
 
 _logging.getLogger(__name__).addHandler(_logging.NullHandler())
 

@@ -64,9 +64,25 @@ def load_model(model: type[BaseModel], path: str) -> Any:
         raise CliInputError(format_validation_error(e, path)) from None
 
 
-def load_scenario(path: str) -> Scenario:
-    """Read and validate a scenario file (see :func:`load_model`)."""
-    return load_model(Scenario, path)
+def load_scenario(path: str, travel_cache: str | None = None) -> Scenario:
+    """Read and validate a scenario file (see :func:`load_model`).
+
+    Relative paths in ``travel`` (a road graph file, the cache directory) are taken relative to
+    the scenario file's folder, so a scenario runs the same from any working directory;
+    ``travel_cache`` (a ``--travel-cache`` option) overrides the file's cache directory.
+    """
+    scenario: Scenario = load_model(Scenario, path)
+    base = Path(path).resolve().parent
+    update: dict[str, Any] = {}
+    graph = getattr(scenario.travel, "graph", None)
+    if graph and not Path(graph).expanduser().is_absolute():
+        update["graph"] = str(base / graph)
+    cache = travel_cache or scenario.travel.cache_dir
+    if cache:
+        update["cache_dir"] = str(Path(cache).expanduser()) if travel_cache else str(base / Path(cache).expanduser())
+    if update:
+        scenario = scenario.model_copy(update={"travel": scenario.travel.model_copy(update=update)})
+    return scenario
 
 
 class CliInputError(Exception):
@@ -88,7 +104,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from .io.writers import write_outputs
     from .planner import plan_night
 
-    scenario = load_scenario(args.scenario)
+    scenario = load_scenario(args.scenario, args.travel_cache)
     plan = plan_night(scenario, _solve_params(args))
     files = write_outputs(plan, scenario, args.out)
     k = plan.kpis
@@ -102,7 +118,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .check import check_plan
     from .plan import Plan
 
-    scenario = load_scenario(args.scenario)
+    scenario = load_scenario(args.scenario, args.travel_cache)
     plan = load_model(Plan, args.plan)
     report = check_plan(scenario, plan)
     if args.json:
@@ -137,12 +153,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--solution-limit", type=int, default=None,
                    help="stop after this many improving solutions (deterministic; no time limit unless given)")
     p.add_argument("--seed", type=int, default=0, help="search seed (same input + seed + solution limit = same plan)")
+    p.add_argument("--travel-cache", default=None, metavar="DIR",
+                   help="keep travel-time tables in DIR and reuse them (overrides the scenario's travel.cache_dir)")
     p.set_defaults(func=cmd_plan)
 
     p = sub.add_parser("check", help="check a plan against its scenario, rule by rule")
     p.add_argument("scenario")
     p.add_argument("plan")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--travel-cache", default=None, metavar="DIR", help="travel-time table cache, as for plan")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("validate", help="validate a scenario file and report all problems at once")

@@ -10,7 +10,15 @@ class InputError(NachtzorgError, ValueError):
 
 
 class TravelError(InputError):
-    """A travel matrix cannot be computed for these points."""
+    """A travel matrix cannot be computed for these points.
+
+    ``points`` holds the indices (into the list given to the provider) of the points the
+    problem is about, so a caller can name them by what they are (a client, a nurse's base).
+    """
+
+    def __init__(self, message: str, points: tuple[int, ...] = ()) -> None:
+        super().__init__(message)
+        self.points = tuple(points)
 
 
 class PlanMismatchError(InputError):

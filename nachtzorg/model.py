@@ -21,8 +21,10 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     SecretStr,
+    Tag,
     ValidationError,
     model_validator,
 )
@@ -126,12 +128,61 @@ class Shift(_Frozen):
         return self.end_location or self.start_location
 
 
-class TravelSettings(_Frozen):
+class _TravelCommon(_Frozen):
+    cache_dir: str | None = Field(
+        default=None, description="Directory of the on-disk travel-matrix cache; none = no cache")
+
+
+class StraightLineSettings(_TravelCommon):
     """Straight-line travel: great-circle distance x ``detour_factor`` at ``speed_kmh``."""
 
     provider: Literal["straight_line"] = "straight_line"
     speed_kmh: float = Field(default=45.0, gt=1, le=150)
     detour_factor: float = Field(default=1.35, ge=1.0, le=3.0)
+
+
+class RoadGraphSettings(_TravelCommon):
+    """Fastest paths over a road graph read from an OSM XML extract or a GraphML file."""
+
+    provider: Literal["road_graph"] = "road_graph"
+    graph: str = Field(min_length=1, description=(
+        "Path of a .osm/.xml OpenStreetMap extract or a .graphml road graph; "
+        "relative to the scenario file when read by the command line"))
+    speeds_kmh: dict[str, Annotated[float, Field(gt=1, le=150)]] = Field(
+        default_factory=dict,
+        description="Speed per OSM highway type (km/h) for roads without a maxspeed tag")
+    default_speed_kmh: float = Field(default=30.0, gt=1, le=150,
+                                     description="Speed of road types without maxspeed nor an entry in speeds_kmh")
+    max_snap_m: float = Field(default=500.0, gt=0, description="Farthest a point may lie from a road node, metres")
+    access_speed_kmh: float = Field(default=15.0, gt=1, le=150,
+                                    description="Speed from a point to its nearest road node (drive, park, walk)")
+
+
+class OsrmSettings(_TravelCommon):
+    """Travel times from an OSRM server's table service."""
+
+    provider: Literal["osrm"] = "osrm"
+    url: str = Field(pattern=r"^https?://", description="Base address of the server, e.g. http://127.0.0.1:5000")
+    profile: str = Field(default="driving", pattern=r"^[A-Za-z0-9_\-]+$")
+    timeout_s: float = Field(default=10.0, gt=0, description="Timeout of one request, seconds")
+    retries: int = Field(default=2, ge=0, le=10, description="Retries of a failed request")
+    max_table_size: int = Field(default=100, ge=2, description="The server's --max-table-size")
+    max_snap_m: float = Field(default=500.0, gt=0, description="Farthest a point may lie from a road, metres")
+
+
+def _travel_kind(value: Any) -> str | None:
+    if isinstance(value, dict):
+        return value.get("provider", "straight_line")
+    return getattr(value, "provider", None)
+
+
+TravelSettings = Annotated[
+    Annotated[StraightLineSettings, Tag("straight_line")]
+    | Annotated[RoadGraphSettings, Tag("road_graph")]
+    | Annotated[OsrmSettings, Tag("osrm")],
+    Discriminator(_travel_kind),
+]
+"""Where travel times come from: ``provider`` is straight_line (default), road_graph or osrm."""
 
 
 class Scenario(_Frozen):
@@ -144,7 +195,7 @@ class Scenario(_Frozen):
     clients: list[Client] = Field(min_length=1)
     visits: list[Visit] = Field(min_length=1)
     shifts: list[Shift] = Field(min_length=1)
-    travel: TravelSettings = TravelSettings()
+    travel: TravelSettings = StraightLineSettings()
     lateness_cost_per_min_eur: float = Field(default=2.0, ge=0, description="Default for visits")
 
     @property

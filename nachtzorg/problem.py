@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .exceptions import InputError
+from .exceptions import InputError, TravelError
 from .model import Scenario
 from .travel import TravelMatrix, TravelProvider, provider_for
 
@@ -118,6 +118,7 @@ def compile_scenario(scenario: Scenario, travel: TravelProvider | None = None) -
 
     # Unique points: clients first, then shift start/end places.
     points = [c.location for c in scenario.clients]
+    point_label = [f"client {c.id!r}" for c in scenario.clients]
     point_of_client = {c.id: i for i, c in enumerate(scenario.clients)}
 
     service, windows, max_late, late_cost, level, node_task, node_point = [], [], [], [], [], [], []
@@ -146,9 +147,10 @@ def compile_scenario(scenario: Scenario, travel: TravelProvider | None = None) -
         a, b = clock.to_seconds(sh.start_time), clock.to_seconds(sh.end_time)
         t0.append(a)
         t1.append(b)
-        for place, out in ((sh.start_location, starts), (sh.end_point, ends)):
+        for place, out, what in ((sh.start_location, starts, "start"), (sh.end_point, ends, "end")):
             out.append(len(service))
             points.append(place)
+            point_label.append(f"{what} of shift {sh.id!r}")
             node_point.append(len(points) - 1)
             service.append(0)
             windows.append(np.array([[a, b]], dtype=np.int64))
@@ -157,7 +159,13 @@ def compile_scenario(scenario: Scenario, travel: TravelProvider | None = None) -
             level.append(0)
             node_task.append(-1)
 
-    matrix = travel.matrix(points)
+    try:
+        matrix = travel.matrix(points)
+    except TravelError as e:
+        if not e.points:
+            raise
+        who = ", ".join(point_label[i] for i in e.points[:5] if 0 <= i < len(point_label))
+        raise TravelError(f"travel: {who}: {e}", points=e.points) from None
     node_point_arr = np.array(node_point, dtype=np.int64)
     sub = matrix.take(node_point_arr)
     n = len(service)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = ["quick_start", "acute_night", "cost_sharing"]
+NOTEBOOKS = ["quick_start", "acute_night", "cost_sharing", "road_times"]
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)

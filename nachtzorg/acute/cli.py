@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from ..cli import CliInputError, load_model
+from ..cli import CliInputError, load_model, load_scenario
 from ..exceptions import InputError
 from ..io.writers import atomic_write_text
 
@@ -41,14 +41,13 @@ def add_dispatch_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_dispatch(args: argparse.Namespace) -> int:
     """Decide who answers the call; prints the decision. Exit 0, or 2 on invalid input."""
-    from ..model import Scenario
     from ..plan import Plan
     from .calls import AcuteCall
     from .dispatch import dispatch
     from .state import Event, NightState, apply_events, initial_state
 
     try:
-        scenario = load_model(Scenario, args.scenario)
+        scenario = load_scenario(args.scenario)
         if args.state:
             state = load_model(NightState, args.state)
         else:
@@ -106,12 +105,11 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_simulate(args: argparse.Namespace) -> int:
     """Simulate nights per team size and policy; prints the KPI table (or JSON)."""
-    from ..model import Scenario
     from ..parallel import executor_for
     from .simulate import CallProfile, SimulationConfig, simulate
 
     try:
-        scenario = load_model(Scenario, args.scenario)
+        scenario = load_scenario(args.scenario)
         if args.workers < 1:
             raise CliInputError([f"--workers must be >= 1, got {args.workers}"])
         profile = CallProfile()

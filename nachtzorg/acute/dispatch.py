@@ -350,7 +350,7 @@ def dispatch(state: NightState, call: AcuteCall | dict, now: str | int, *, polic
     sc = state.scenario
     clock = sc.clock
     call = call if isinstance(call, AcuteCall) else AcuteCall.model_validate(call)
-    travel = travel or provider_for(sc.travel)
+    travel = travel or provider_for(sc.travel, cache=False)
     t = _seconds(sc, now, "now")
     _check_in_night(sc, t, "now")
     as_of = clock.datetime_to_seconds(state.as_of)

@@ -218,7 +218,6 @@ def advance(nurses: list[LiveNurse], rem: Remaining, now: int,
     """The nurses at second ``now`` if the remaining night runs as timed, and the stops that
     started by then (in progress or done). A nurse between two stops is placed on the road
     (coordinates interpolated by elapsed driving time) and is free at ``now``."""
-    p = rem.problem
     sched = sched or rem.schedule()
     out: list[LiveNurse] = []
     fixed: list[FixedStop] = []

@@ -206,7 +206,7 @@ def simulate_one_night(scenario: Scenario, nurses: list[LiveNurse], specs: dict[
                        calls: list[DrawnCall], policy: str, *, backup_response_s: int, travel=None,
                        reopt_solutions: int = 15) -> NightOutcome:
     """Run one night of ``calls`` with ``policy`` (see module docstring)."""
-    travel = travel or provider_for(scenario.travel)
+    travel = travel or provider_for(scenario.travel, cache=False)
     specs = dict(specs)
     _, night_end = _night_span(scenario)
     fixed = []
@@ -280,7 +280,7 @@ def _run_chunk(chunk: _Chunk) -> list[NightOutcome]:
 
     scenario = Scenario.from_json(chunk.scenario_json)
     plan = Plan.from_json(chunk.plan_json)
-    travel = provider_for(scenario.travel)
+    travel = provider_for(scenario.travel, cache=False)
     specs = visit_specs(scenario)
     start = _live_nurses(scenario, plan)
     cfg = chunk.config

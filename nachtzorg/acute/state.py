@@ -227,7 +227,7 @@ def advance_live(live: LiveNight, now: int, travel: TravelProvider) -> LiveNight
 
 def advance_state(state: NightState, now: str | int, travel: TravelProvider | None = None) -> NightState:
     """The state at ``now`` (``HH:MM``, ISO or seconds) assuming stops go as timed."""
-    travel = travel or provider_for(state.scenario.travel)
+    travel = travel or provider_for(state.scenario.travel, cache=False)
     t = _seconds(state.scenario, now, "now")
     _check_in_night(state.scenario, t, "now")
     live = advance_live(to_live(state, travel), t, travel)
@@ -256,7 +256,7 @@ def apply_events(state: NightState, events: list[Event] | list[dict[str, Any]],
                  travel: TravelProvider | None = None) -> NightState:
     """A new state with ``events`` applied in order (they must not go back in time)."""
     sc = state.scenario
-    travel = travel or provider_for(sc.travel)
+    travel = travel or provider_for(sc.travel, cache=False)
     evs = [e if isinstance(e, Event) else Event.model_validate(e) for e in events]
     live = to_live(state, travel)
     known = {n.shift for n in live.nurses}

@@ -53,7 +53,7 @@ def regret_insertion(p: Problem, seed: int = 0, new_route_factor: float = 0.0) -
     on top of its own round trip (fewer, fuller routes when > 0)."""
     if not is_plain(p):
         return None
-    n, m = p.n_nodes, p.n_vehicles
+    m = p.n_vehicles
     dep_s, dep_e = int(p.start_node[0]), int(p.end_node[0])
     t0, t1 = int(p.shift_start[0]), int(p.shift_end[0])
     cap = int(p.capacity[0]) if p.demand.any() else _INF

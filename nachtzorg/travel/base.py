@@ -13,8 +13,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from .exceptions import TravelError
-from .model import LatLon, TravelSettings
+from ..exceptions import TravelError
+from ..model import LatLon, StraightLineSettings
 
 #: Mean Earth radius used by the haversine formula, metres (IUGG).
 EARTH_RADIUS_M = 6_371_008.8
@@ -76,8 +76,12 @@ class StraightLineTravel:
     max_leg_km: float | None = 250.0
 
     @classmethod
-    def from_settings(cls, settings: TravelSettings) -> StraightLineTravel:
+    def from_settings(cls, settings: StraightLineSettings) -> StraightLineTravel:
         return cls(speed_kmh=settings.speed_kmh, detour_factor=settings.detour_factor)
+
+    def cache_key(self) -> str:
+        """What determines this provider's answers (for :class:`~nachtzorg.travel.CachedTravel`)."""
+        return f"straight_line:{self.speed_kmh!r}:{self.detour_factor!r}"
 
     def matrix(self, points: Sequence[LatLon]) -> TravelMatrix:
         if len(points) == 0:
@@ -91,17 +95,10 @@ class StraightLineTravel:
             raise TravelError(
                 f"points {i} ({lat[i]:.4f}, {lon[i]:.4f}) and {j} ({lat[j]:.4f}, {lon[j]:.4f}) are "
                 f"{road_m[i, j] / 1000:.0f} km apart by road, more than max_leg_km={self.max_leg_km:g}: "
-                "is a coordinate outside the region?"
+                "is a coordinate outside the region?", points=(int(i), int(j))
             )
         distance = np.ceil(road_m - 1e-9).astype(np.int64)
         duration = np.ceil(road_m / (self.speed_kmh / 3.6) - 1e-9).astype(np.int64)
         np.fill_diagonal(distance, 0)
         np.fill_diagonal(duration, 0)
         return TravelMatrix(duration, distance)
-
-
-def provider_for(settings: TravelSettings) -> TravelProvider:
-    """The provider a scenario's travel settings ask for."""
-    if settings.provider == "straight_line":
-        return StraightLineTravel.from_settings(settings)
-    raise TravelError(f"unknown travel provider {settings.provider!r}")  # pragma: no cover
