@@ -180,7 +180,8 @@ TravelSettings = Annotated[
     Annotated[StraightLineSettings, Tag("straight_line")]
     | Annotated[RoadGraphSettings, Tag("road_graph")]
     | Annotated[OsrmSettings, Tag("osrm")],
-    Discriminator(_travel_kind),
+    Discriminator(_travel_kind, custom_error_type="travel_provider",
+                  custom_error_message="unknown travel provider: use straight_line, road_graph or osrm"),
 ]
 """Where travel times come from: ``provider`` is straight_line (default), road_graph or osrm."""
 
