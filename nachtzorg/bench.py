@@ -2,7 +2,8 @@
 
 Each instance (Solomon ``.txt`` or VRPLIB ``.vrp``) is compiled into the same
 :class:`~nachtzorg.problem.Problem` the night planner uses and solved by the same
-:func:`~nachtzorg.solve.solve_problem`; the routes are then re-checked by the independent
+:func:`~nachtzorg.solve.solve_problem` (1000-customer instances: in groups of nearby routes,
+:mod:`nachtzorg.solve.decompose`); the routes are then re-checked by the independent
 checker in :mod:`nachtzorg.io.vrptw` (which also computes the DIMACS cost: truncated
 Euclidean distance, one decimal). The gap is taken against the best known solution found in a
 ``bks.csv`` beside the instance (``dimacs_distance_trunc1`` rows) or in ``<stem>.sol`` beside
@@ -22,7 +23,10 @@ from typing import Any
 
 from .exceptions import InputError, NachtzorgError
 from .io.vrptw import VrptwInstance, best_known, check_solution, read_instance, to_problem
-from .solve import SolveParams, solve_problem
+from .problem import Problem
+from .solve import SolveParams, SolveResult, solve_problem
+from .solve.construct import is_plain
+from .solve.decompose import DECOMPOSE_MIN_TASKS, solve_decomposed
 
 
 @dataclass
@@ -55,11 +59,20 @@ class BenchResult:
         }
 
 
+def solve_vrptw_problem(problem: Problem, params: SolveParams) -> SolveResult:
+    """The VRPTW search: :func:`solve_problem`, or for plain problems of
+    :data:`DECOMPOSE_MIN_TASKS` customers or more with a time limit, route-group decomposition
+    (:func:`~nachtzorg.solve.decompose.solve_decomposed`)."""
+    if problem.n_tasks >= DECOMPOSE_MIN_TASKS and params.time_limit_s is not None and is_plain(problem):
+        return solve_decomposed(problem, params)
+    return solve_problem(problem, params)
+
+
 def solve_instance(inst: VrptwInstance, params: SolveParams) -> BenchResult:
-    """Solve one instance with :func:`solve_problem` and check it independently."""
+    """Solve one instance with :func:`solve_vrptw_problem` and check it independently."""
     t0 = time.perf_counter()
     problem = to_problem(inst)
-    res = solve_problem(problem, params)
+    res = solve_vrptw_problem(problem, params)
     wall = time.perf_counter() - t0
     routes = [[int(c) for c in r] for r in res.routes if r]
     chk = check_solution(inst, routes)

@@ -162,3 +162,34 @@ def test_bench_cli_missing_file_is_a_one_line_error(capsys, tmp_path: Path) -> N
     code = bench_main(["vrptw", str(tmp_path / "missing.txt"), "--time-limit", "1"])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "missing.txt" in err and "Traceback" not in err
+
+
+def test_decomposition_never_worsens_the_start_and_stays_feasible() -> None:
+    from nachtzorg.solve.decompose import _cost, _groups, restrict_vehicles, solve_decomposed
+
+    inst = read_instance(DATA / "R101.txt")
+    p = to_problem(inst)
+    start = [r for r in regret_insertion(p) if r]
+    res = solve_decomposed(p, SolveParams(time_limit_s=3.0), group_size=30, group_time_s=0.3)
+    routes = [r for r in res.routes if r]
+    assert sorted(n for r in routes for n in r) == sorted(n for r in start for n in r)
+    assert len(routes) <= p.n_vehicles and res.objective == _cost(p, routes)
+    assert res.objective < _cost(p, start) and res.stats["groups_improved"] >= 1
+    chk = check_solution(inst, [[int(c) for c in r] for r in routes])
+    assert chk.feasible, chk.issues
+    # Groups partition the routes; the vehicle restriction keeps the chosen vehicles only.
+    groups = _groups(p, start, 30, np.random.default_rng(0))
+    assert sorted(i for g in groups for i in g) == list(range(len(start)))
+    sub = restrict_vehicles(p, [3, 1])
+    assert sub.n_vehicles == 2 and sub.start_node.tolist() == p.start_node[[3, 1]].tolist()
+
+
+def test_decomposition_falls_back_for_night_problems() -> None:
+    from nachtzorg.problem import compile_scenario
+    from nachtzorg.solve.decompose import solve_decomposed
+    from nachtzorg.synthetic import generate_night
+
+    p = compile_scenario(generate_night(12, 2, seed=3, two_nurse_share=1.0)).problem
+    assert not is_plain(p)
+    res = solve_decomposed(p, SolveParams(time_limit_s=None, solution_limit=5))
+    assert "groups_tried" not in res.stats  # the whole-problem solver answered

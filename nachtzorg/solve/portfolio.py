@@ -3,7 +3,8 @@
 Without two-nurse visits this is just :func:`solve_problem`. With them, OR-Tools' first
 solution tends to leave two-nurse visits out (their synchronisation is a generic constraint
 its insertion filters do not see) and can be slow to appear, so half of the budget goes to a
-run started from :func:`insertion_routes`, half to OR-Tools' own start; both results get a
+run started from :func:`insertion_routes` (handed to OR-Tools' iterated local search through the
+evaluator first-solution strategy: ``warm_ils``), half to OR-Tools' own start; both results get a
 repair pass that inserts leftover visits, and the construction itself is the fallback when
 neither run finds anything within its budget.
 Each candidate is re-timed and costed by our own schedule, not by the solver's word.
@@ -50,7 +51,7 @@ def solve_night(problem: Problem, params: SolveParams) -> SolveResult:
     build_s = 0.0
     for name, initial in (("insertion+ortools", start), ("ortools", None)):
         try:
-            res = solve_problem(problem, half, initial_routes=initial)
+            res = solve_problem(problem, half, initial_routes=initial, warm_ils=True)
         except SolverError as e:  # e.g. OR-Tools' own start did not finish within a short budget
             log.info("portfolio run %s found nothing: %s", name, e)
             continue

@@ -152,13 +152,15 @@ class _RouteEvaluator:
     the model is closed; the routes may be set later (:meth:`set_routes`)."""
 
     def __init__(self, model: OrToolsModel) -> None:
-        self.model = model
+        # No reference to the model itself: OR-Tools holds this callable from C++, and a cycle
+        # through C++ is invisible to Python's garbage collector (the model would never be freed).
+        self.problem = model.problem
         size = model.routing.Size() + model.problem.n_vehicles
         self.node_of = np.array([model.manager.IndexToNode(i) for i in range(size)], dtype=np.int64)
         self.table: list[list[int]] = []
 
     def set_routes(self, routes: list[list[int]]) -> None:
-        p = self.model.problem
+        p = self.problem
         n = p.n_nodes
         on = np.zeros((n, n), dtype=bool)
         for v, r in enumerate(routes):
@@ -193,8 +195,16 @@ DETERMINISTIC_BRANCH_LIMIT = 200_000
 
 
 def solve_problem(problem: Problem, params: SolveParams = SolveParams(),
-                  initial_routes: list[list[int]] | None = None) -> SolveResult:
-    """Solve with OR-Tools; returns routes per vehicle. Never trusted alone: check the plan."""
+                  initial_routes: list[list[int]] | None = None, *, warm_ils: bool = False) -> SolveResult:
+    """Solve with OR-Tools; returns routes per vehicle. Never trusted alone: check the plan.
+
+    ``initial_routes``: start from these routes. By default OR-Tools improves them with guided
+    local search (its ILS entry point takes no start assignment); with ``warm_ils`` (and
+    ``metaheuristic="ils"``) they are handed over through the evaluator first-solution
+    strategy and improved by the iterated local search instead (measured better on nights and
+    on groups of large VRPTW instances; ``benchmarks/README.md``). Without a time limit (ILS would
+    not stop) the guided local search path is kept.
+    """
     t0 = _time.perf_counter()
     order = None
     if params.seed:
@@ -207,7 +217,13 @@ def solve_problem(problem: Problem, params: SolveParams = SolveParams(),
     model = build_model(problem)
     sp = search_parameters(params)
     stats: dict[str, float] = {}
-    if params.first_solution == "regret_insertion" and initial_routes is None:
+    if warm_ils and initial_routes is not None and params.metaheuristic == "ils":
+        ev = model.first_solution_evaluator = _RouteEvaluator(model)  # keep it referenced
+        model.routing.SetFirstSolutionEvaluator(ev)
+        ev.set_routes(initial_routes)
+        sp.first_solution_strategy = _FS.EVALUATOR_STRATEGY
+        initial_routes = None
+    elif params.first_solution == "regret_insertion" and initial_routes is None:
         tc = _time.perf_counter()
         start = regret_insertion(problem)
         if start is not None:
