@@ -21,10 +21,10 @@ def _road_graph(settings: RoadGraphSettings) -> TravelProvider:
         stat = path.stat()
     except OSError as e:
         raise TravelError(f"travel.graph: cannot read road graph file {str(path)!r}: {e.strerror}") from None
-    key = (settings.model_dump_json(exclude={"cache_dir"}), str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    key = (settings.model_dump_json(), str(path.resolve()), stat.st_mtime_ns, stat.st_size)
     with _LOCK:
         if key not in _GRAPHS:
-            _GRAPHS[key] = RoadGraphFile(settings)
+            _GRAPHS[key] = RoadGraphFile(settings, cache_dir=settings.cache_dir)
         return _GRAPHS[key]
 
 

@@ -15,7 +15,11 @@ an infinite or zero time in place of a missing road.
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
+import tempfile
 import threading
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +31,8 @@ import numpy as np
 from ..exceptions import TravelError
 from ..model import LatLon, RoadGraphSettings
 from .base import EARTH_RADIUS_M, TravelMatrix
+
+log = logging.getLogger(__name__)
 
 #: Night-time speeds (km/h) per OSM highway type, used where a road has no maxspeed tag.
 DEFAULT_SPEEDS_KMH: dict[str, float] = {
@@ -305,11 +311,15 @@ class RoadGraphFile:
     """A road graph file, read on first use.
 
     Its cache key is the file's content hash plus the settings, so a table found in the
-    :class:`~nachtzorg.travel.CachedTravel` cache needs no graph load at all.
+    :class:`~nachtzorg.travel.CachedTravel` cache needs no graph load at all. With ``cache_dir``
+    (the scenario's ``travel.cache_dir``) the processed graph itself (nodes, and each edge's
+    seconds and metres) is kept there as ``graph-<key>.npz``: a later process, such as the next
+    night's batch or a dispatch call with other points, reads it instead of parsing OSM again.
     """
 
-    def __init__(self, settings: RoadGraphSettings) -> None:
+    def __init__(self, settings: RoadGraphSettings, cache_dir: str | Path | None = None) -> None:
         self.settings = settings
+        self.cache_dir = Path(cache_dir).expanduser() if cache_dir else None
         self._travel: RoadGraphTravel | None = None
         self._key: str | None = None
         self._lock = threading.Lock()
@@ -332,8 +342,46 @@ class RoadGraphFile:
         """The loaded graph (loaded once, thread-safe)."""
         with self._lock:
             if self._travel is None:
-                self._travel = RoadGraphTravel.from_settings(self.settings)
+                self._travel = self._load()
             return self._travel
+
+    def _load(self) -> RoadGraphTravel:
+        kwargs = {"max_snap_m": self.settings.max_snap_m, "access_speed_kmh": self.settings.access_speed_kmh}
+        path = None
+        if self.cache_dir is not None:
+            path = self.cache_dir / f"graph-{self.cache_key().split(':')[1]}.npz"
+            if path.exists():
+                try:
+                    with np.load(path) as f:
+                        g = nx.DiGraph()
+                        g.add_nodes_from((int(n), {"x": float(x), "y": float(y)})
+                                         for n, x, y in zip(f["node"], f["x"], f["y"]))
+                        g.add_edges_from((int(u), int(v), {"time_s": float(t), "length_m": float(m)})
+                                         for u, v, t, m in zip(f["u"], f["v"], f["time_s"], f["length_m"]))
+                    return RoadGraphTravel(g, **kwargs)
+                except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
+                    log.warning("road graph cache: cannot read %s (%s); reading the graph file", path.name, e)
+        travel = RoadGraphTravel.from_settings(self.settings)
+        if path is not None and all(isinstance(n, (int, np.integer)) for n in travel.graph.nodes):
+            g = travel.graph
+            nodes = list(g.nodes)
+            edges = list(g.edges(data=True))
+            arrays = {"node": np.array(nodes, dtype=np.int64),
+                      "x": np.array([g.nodes[n]["x"] for n in nodes], dtype=float),
+                      "y": np.array([g.nodes[n]["y"] for n in nodes], dtype=float),
+                      "u": np.array([e[0] for e in edges], dtype=np.int64),
+                      "v": np.array([e[1] for e in edges], dtype=np.int64),
+                      "time_s": np.array([e[2]["time_s"] for e in edges], dtype=float),
+                      "length_m": np.array([e[2]["length_m"] for e in edges], dtype=float)}
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
+                with os.fdopen(fd, "wb") as fh:
+                    np.savez_compressed(fh, **arrays)
+                os.replace(tmp, path)
+            except OSError as e:
+                log.warning("road graph cache: cannot write %s (%s)", path, e)
+        return travel
 
     def matrix(self, points: Sequence[LatLon]) -> TravelMatrix:
         return self.travel.matrix(points)

@@ -159,3 +159,22 @@ def test_graph_file_provider_loads_lazily_and_keys_on_content(town_file, tmp_pat
     assert RoadGraphFile(RoadGraphSettings(graph=str(other))).cache_key() != key
     assert RoadGraphFile(RoadGraphSettings(graph=str(town_file), default_speed_kmh=20)).cache_key() != key
     assert f.matrix([TOWN.crossing(0, 0), TOWN.crossing(1, 0)]).duration_s[0, 1] > 0
+
+
+def test_processed_graph_is_cached_so_a_new_process_skips_the_osm_parse(town_file, tmp_path, monkeypatch) -> None:
+    settings = RoadGraphSettings(graph=str(town_file))
+    pts = [TOWN.crossing(0, 0), TOWN.crossing(7, 9), TOWN.point(3, 4, 30)]
+    first = RoadGraphFile(settings, cache_dir=tmp_path)
+    m1 = first.matrix(pts)
+    assert len(list(tmp_path.glob("graph-*.npz"))) == 1
+
+    def no_parse(*args, **kwargs):
+        raise AssertionError("the OSM file was parsed again")
+
+    monkeypatch.setattr(RoadGraphTravel, "from_settings", no_parse)
+    second = RoadGraphFile(settings, cache_dir=tmp_path)  # as a new process would
+    m2 = second.matrix(pts)
+    assert (m1.duration_s == m2.duration_s).all() and (m1.distance_m == m2.distance_m).all()
+    # Other speeds are another graph: not served from this cache.
+    with pytest.raises(AssertionError, match="parsed again"):
+        RoadGraphFile(RoadGraphSettings(graph=str(town_file), default_speed_kmh=20), cache_dir=tmp_path).matrix(pts)
