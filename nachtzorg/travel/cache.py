@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import io
 import os
-import tempfile
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -82,15 +82,11 @@ class CachedTravel:
         return m
 
     def _write(self, path: Path, m: TravelMatrix) -> None:
+        from ..io.writers import atomic_write_bytes
+
+        buf = io.BytesIO()
+        np.savez_compressed(buf, duration_s=m.duration_s, distance_m=m.distance_m)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    np.savez_compressed(f, duration_s=m.duration_s, distance_m=m.distance_m)
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            atomic_write_bytes(path, buf.getvalue())
         except OSError as e:  # a full or read-only disk must not stop the night's plan
             log.warning("travel cache: cannot write %s (%s); continuing without it", path, e)

@@ -15,9 +15,8 @@ an infinite or zero time in place of a missing road.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
-import os
-import tempfile
 import threading
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -373,12 +372,12 @@ class RoadGraphFile:
                       "v": np.array([e[1] for e in edges], dtype=np.int64),
                       "time_s": np.array([e[2]["time_s"] for e in edges], dtype=float),
                       "length_m": np.array([e[2]["length_m"] for e in edges], dtype=float)}
+            from ..io.writers import atomic_write_bytes
+
+            buf = io.BytesIO()
+            np.savez_compressed(buf, **arrays)
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
-                with os.fdopen(fd, "wb") as fh:
-                    np.savez_compressed(fh, **arrays)
-                os.replace(tmp, path)
+                atomic_write_bytes(path, buf.getvalue())
             except OSError as e:
                 log.warning("road graph cache: cannot write %s (%s)", path, e)
         return travel

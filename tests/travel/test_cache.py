@@ -40,7 +40,7 @@ def test_second_request_is_a_file_read(tmp_path) -> None:
     b = CachedTravel(inner, tmp_path).matrix(PTS)  # a new process would start like this
     assert inner.calls == 1
     assert (a.duration_s == b.duration_s).all() and (a.distance_m == b.distance_m).all()
-    assert len(list(tmp_path.glob("*.npz"))) == 1 and not list(tmp_path.glob(".tmp-*"))
+    assert len(list(tmp_path.glob("*.npz"))) == 1 and not list(tmp_path.glob(".*.tmp"))
 
 
 def test_other_points_or_settings_miss(tmp_path) -> None:
