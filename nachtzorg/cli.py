@@ -176,36 +176,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_optional_commands(sub: Any) -> None:
-    """Subcommands that live in their own modules."""
-    try:
-        from .bench import add_bench_arguments, run_bench
-    except ImportError:  # pragma: no cover - module not present
-        pass
-    else:
-        p = sub.add_parser("bench", help="benchmarks on public instances")
-        bsub = p.add_subparsers(dest="bench_kind", required=True)
-        v = bsub.add_parser("vrptw", help="solve VRPTW instances (Solomon / VRPLIB) and report gaps")
-        add_bench_arguments(v)
-        v.set_defaults(func=run_bench)
-    try:
-        from .acute.cli import add_dispatch_arguments, add_simulate_arguments, run_dispatch, run_simulate
-    except ImportError:  # pragma: no cover - module not present
-        pass
-    else:
-        p = sub.add_parser("dispatch", help="answer an acute call: who goes, arrival, effect on the planned night")
-        add_dispatch_arguments(p)
-        p.set_defaults(func=run_dispatch)
-        p = sub.add_parser("simulate", help="simulate many nights with acute calls to size the team")
-        add_simulate_arguments(p)
-        p.set_defaults(func=run_simulate)
-    try:
-        from .sharing.cli import add_share_arguments, run_share
-    except ImportError:  # pragma: no cover - module not present
-        pass
-    else:
-        p = sub.add_parser("share", help="fair cost sharing between organisations")
-        add_share_arguments(p)
-        p.set_defaults(func=run_share)
+    """Subcommands that live in their own modules (imported here, so ``plan`` stays quick)."""
+    from .acute.cli import (
+        add_dispatch_arguments,
+        add_simulate_arguments,
+        run_dispatch,
+        run_simulate,
+    )
+    from .bench import add_bench_arguments, run_bench
+    from .sharing.cli import add_share_arguments, run_share
+
+    p = sub.add_parser("bench", help="benchmarks on public instances")
+    bsub = p.add_subparsers(dest="bench_kind", required=True)
+    v = bsub.add_parser("vrptw", help="solve VRPTW instances (Solomon / VRPLIB) and report gaps")
+    add_bench_arguments(v)
+    v.set_defaults(func=run_bench)
+    p = sub.add_parser("dispatch", help="answer an acute call: who goes, arrival, effect on the planned night")
+    add_dispatch_arguments(p)
+    p.set_defaults(func=run_dispatch)
+    p = sub.add_parser("simulate", help="simulate many nights with acute calls to size the team")
+    add_simulate_arguments(p)
+    p.set_defaults(func=run_simulate)
+    p = sub.add_parser("share", help="fair cost sharing between organisations")
+    add_share_arguments(p)
+    p.set_defaults(func=run_share)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -107,7 +107,6 @@ def solve_decomposed(problem: Problem, params: SolveParams, *, group_size: int =
         return solve_problem(problem, params)
     routes = [r for r in start if r]
     t_start = _time.perf_counter() - t0
-    cost = _cost(problem, routes)
     rng = np.random.default_rng(params.seed)
     rounds = groups_tried = groups_improved = 0
     while deadline - _time.perf_counter() > 0.3:
@@ -131,7 +130,6 @@ def solve_decomposed(problem: Problem, params: SolveParams, *, group_size: int =
             else:
                 next_routes += old
         routes = next_routes
-        cost = _cost(problem, routes)
     if len(routes) > problem.n_vehicles:  # guarded above; kept as a safety net
         log.warning("decomposition used %d routes for %d vehicles; solving the whole problem",
                     len(routes), problem.n_vehicles)
@@ -140,4 +138,4 @@ def solve_decomposed(problem: Problem, params: SolveParams, *, group_size: int =
     wall = _time.perf_counter() - t0
     stats = {"start_s": t_start, "rounds": rounds, "groups_tried": groups_tried,
              "groups_improved": groups_improved}
-    return SolveResult(out, cost, "timeout", wall, t_start, stats)
+    return SolveResult(out, _cost(problem, routes), "timeout", wall, t_start, stats)

@@ -173,6 +173,13 @@ class _RouteEvaluator:
         return self.table[i][j]
 
 
+def _hand_over(model: OrToolsModel, routes: list[list[int]]) -> None:
+    """Make ``routes`` OR-Tools' first solution (with ``EVALUATOR_STRATEGY``); before solving."""
+    ev = model.first_solution_evaluator = _RouteEvaluator(model)  # keep it referenced
+    model.routing.SetFirstSolutionEvaluator(ev)
+    ev.set_routes(routes)
+
+
 def _run(model: OrToolsModel, sp, initial: list[list[int]] | None, ils: bool):
     """Solve from scratch, or improve given routes (then plain local search: OR-Tools' ILS
     entry point takes no start assignment)."""
@@ -218,18 +225,14 @@ def solve_problem(problem: Problem, params: SolveParams = SolveParams(),
     sp = search_parameters(params)
     stats: dict[str, float] = {}
     if warm_ils and initial_routes is not None and params.metaheuristic == "ils":
-        ev = model.first_solution_evaluator = _RouteEvaluator(model)  # keep it referenced
-        model.routing.SetFirstSolutionEvaluator(ev)
-        ev.set_routes(initial_routes)
+        _hand_over(model, initial_routes)
         sp.first_solution_strategy = _FS.EVALUATOR_STRATEGY
         initial_routes = None
     elif params.first_solution == "regret_insertion" and initial_routes is None:
         tc = _time.perf_counter()
         start = regret_insertion(problem)
         if start is not None:
-            ev = model.first_solution_evaluator = _RouteEvaluator(model)  # keep it referenced
-            model.routing.SetFirstSolutionEvaluator(ev)
-            ev.set_routes(start)
+            _hand_over(model, start)
         stats["construct_s"] = _time.perf_counter() - tc
         if start is None:
             sp.first_solution_strategy = _FIRST[params.fallback_first_solution]

@@ -10,8 +10,8 @@ writing at once never leave a half-written table; a file that cannot be read is 
 from __future__ import annotations
 
 import hashlib
-import logging
 import io
+import logging
 import os
 import zipfile
 from collections.abc import Sequence

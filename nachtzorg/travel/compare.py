@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from pydantic import TypeAdapter
 
-from ..model import LatLon, Scenario
+from ..model import LatLon, Scenario, TravelSettings
 from ..plan import Plan
 from .base import TravelProvider
 from .factory import provider_for
@@ -107,7 +108,8 @@ def compare_travel(scenario: Scenario, sources: Mapping[str, Any], reference: st
     if reference not in sources:
         raise ValueError(f"reference {reference!r} is not one of the sources {sorted(sources)}")
     params = params or SolveParams(time_limit_s=2.0)
-    real = provider_for(Scenario.model_validate({**scenario.model_dump(), "travel": sources[reference]}).travel)
+    sources = {k: TypeAdapter(TravelSettings).validate_python(v) for k, v in sources.items()}
+    real = provider_for(sources[reference])
     rng = np.random.default_rng(seed)
     clients = scenario.clients
     calls = []
@@ -119,7 +121,7 @@ def compare_travel(scenario: Scenario, sources: Mapping[str, Any], reference: st
                        "duration_min": 20, "qualification": 3, "client": c.id}, now))
     plan_rows, response_rows = [], []
     for label, settings in sources.items():
-        sc = Scenario.model_validate({**scenario.model_dump(), "travel": settings})
+        sc = scenario.model_copy(update={"travel": settings})
         plan = plan_night(sc, params)
         driven = drive_plan(plan, sc, real)
         k = plan.kpis

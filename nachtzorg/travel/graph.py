@@ -29,7 +29,7 @@ import numpy as np
 
 from ..exceptions import TravelError
 from ..model import LatLon, RoadGraphSettings
-from .base import EARTH_RADIUS_M, TravelMatrix
+from .base import EARTH_RADIUS_M, TravelMatrix, haversine_m
 
 log = logging.getLogger(__name__)
 
@@ -234,8 +234,7 @@ class RoadGraphTravel:
         if same.any():
             lat = np.array([p.lat for p in points])
             lon = np.array([p.lon for p in points])
-            direct = _chord_to_m(np.linalg.norm(
-                _unit_vectors(lat, lon)[:, None, :] - _unit_vectors(lat, lon)[None, :, :], axis=2))
+            direct = haversine_m(lat, lon)
             dist = np.where(same, np.minimum(dist, direct), dist)
             dur = np.where(same, np.minimum(dur, direct / (self.access_speed_kmh / 3.6)), dur)
         duration = np.ceil(dur - 1e-9).astype(np.int64)

@@ -56,7 +56,7 @@ class RiverTown:
         """Number of street columns on the west bank."""
         return self.cols // 2
 
-    def _xy_m(self, col: int, row: int) -> tuple[float, float]:
+    def _xy_m(self, col: float, row: float) -> tuple[float, float]:
         """Position of crossing (col, row) in metres east/north of the town's south-west corner."""
         x = col * self.spacing_m + (self.river_gap_m if col >= self.west_cols else 0.0)
         return x, row * self.spacing_m
@@ -74,8 +74,8 @@ class RiverTown:
     def point(self, col: float, row: float, offset_m: float = 0.0) -> LatLon:
         """A location at fractional grid position (col, row) on its bank, shifted ``offset_m``
         metres north (e.g. a house a little off the street)."""
-        x = col * self.spacing_m + (self.river_gap_m if col >= self.west_cols else 0.0)
-        return self._to_latlon(x, row * self.spacing_m + offset_m)
+        x, y = self._xy_m(col, row)
+        return self._to_latlon(x, y + offset_m)
 
     def node_id(self, col: int, row: int) -> int:
         return 1 + row * self.cols + col
