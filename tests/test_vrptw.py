@@ -193,3 +193,28 @@ def test_decomposition_falls_back_for_night_problems() -> None:
     assert not is_plain(p)
     res = solve_decomposed(p, SolveParams(time_limit_s=None, solution_limit=5))
     assert "groups_tried" not in res.stats  # the whole-problem solver answered
+
+
+def test_ruin_size_follows_route_length() -> None:
+    from nachtzorg.solve.search import RUIN_LONG, RUIN_SHORT, ruin_size, search_parameters
+
+    assert ruin_size(None) == ruin_size([[], []]) == RUIN_SHORT
+    assert ruin_size([list(range(14)), [], list(range(16))]) == RUIN_LONG  # mean 15; empty routes ignored
+    assert ruin_size([list(range(14)), list(range(15))]) == RUIN_SHORT
+    sisr = (search_parameters(SolveParams(ils_removed_visits=12))
+            .iterated_local_search_parameters.ruin_recreate_parameters.ruin_strategies[0].sisr)
+    assert (sisr.avg_num_removed_visits, sisr.max_removed_sequence_size) == (12, 12)
+    with pytest.raises(InputError, match="ils_removed_visits"):
+        SolveParams(ils_removed_visits=0)
+    # Automatic: C101's tight windows give short routes; with loose windows and a large
+    # capacity the same clients fit in a few long routes and get the long-route ruin.
+    p = to_problem(read_instance(DATA / "C101_25.txt"))
+    short = solve_problem(p, SolveParams(time_limit_s=0.3))
+    assert short.stats["ruin_size"] == RUIN_SHORT
+    horizon = int(p.windows[0][-1, 1])
+    loose = dataclasses.replace(
+        p, windows=tuple(np.array([[0, horizon]], dtype=np.int64) for _ in p.windows),
+        service=np.minimum(p.service, 100), capacity=np.full_like(p.capacity, 10_000))
+    long_ = solve_problem(loose, SolveParams(time_limit_s=0.3))
+    assert long_.stats["ruin_size"] == RUIN_LONG
+    assert "ruin_size" not in solve_problem(p, SolveParams(time_limit_s=0.3, ils_removed_visits=5)).stats

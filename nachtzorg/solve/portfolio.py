@@ -20,7 +20,7 @@ from ..exceptions import SolverError
 from ..problem import Problem
 from ..schedule import schedule_routes, total_cost
 from .insertion import insertion_routes, repair_routes
-from .search import SolveParams, SolveResult, solve_problem
+from .search import SolveParams, SolveResult, ruin_size, solve_problem
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,8 @@ def solve_night(problem: Problem, params: SolveParams) -> SolveResult:
     t0 = time.perf_counter()
     half = dataclasses.replace(params, time_limit_s=params.time_limit_s / 2 if params.time_limit_s else None)
     start = insertion_routes(problem)  # always feasible by our own timing: the floor of the portfolio
+    if half.ils_removed_visits is None:  # both runs size their ruin by the same start
+        half = dataclasses.replace(half, ils_removed_visits=ruin_size(start))
     runs: list[tuple[str, list[list[int]]]] = [("insertion", start)]
     build_s = 0.0
     for name, initial in (("insertion+ortools", start), ("ortools", None)):

@@ -10,7 +10,10 @@ The default search is what measured best on the VRPTW benchmark (``benchmarks/RE
    no start assignment); it measured no better than savings, so it is not the default;
 2. OR-Tools' iterated local search: SISR ruin-and-recreate, greedy descent, simulated
    annealing acceptance from 1000 to 1 cost units, the two path-LNS operators off (see
-   ``ORTOOLS.md``). The whole ``time_limit_s`` covers model building and construction.
+   ``ORTOOLS.md``). The ruin follows the length of the routes (:func:`ruin_size`): strings of
+   up to 10 visits, 10 removed on average, on short routes; 30 and 30 where the routes hold 15
+   visits or more (long, loose routes: Solomon R2/RC2, nights), measured in
+   ``benchmarks/README.md``. The whole ``time_limit_s`` covers model building and construction.
 
 ``solution_limit`` makes a run deterministic; a wall-clock limit does not. ``seed`` permutes
 the node numbering (OR-Tools breaks ties by index), so a seed gives a different but
@@ -19,6 +22,7 @@ reproducible search.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time as _time
 from dataclasses import dataclass, field
@@ -31,6 +35,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ..exceptions import InputError, SolverError
 from ..problem import Problem, permute_nodes
 from .construct import is_plain, regret_insertion
+from .insertion import insertion_routes
 from .ortools_model import OrToolsModel, build_model
 
 log = logging.getLogger(__name__)
@@ -64,7 +69,8 @@ class SolveParams:
     stop after this many improving solutions (deterministic). With both, the first reached
     stops the search. ``first_solution``: construction; ``regret_insertion`` applies to plain
     VRPTW-like problems and otherwise uses ``fallback_first_solution``. ``ils_removed_visits``:
-    average number of visits a SISR ruin removes. ``ils_temperature``: simulated annealing
+    average number of visits a SISR ruin removes, and its longest removed string; ``None``
+    picks it from the routes' length (:func:`ruin_size`). ``ils_temperature``: simulated annealing
     (initial, final) temperature in cost units for accepting a worse reference solution.
     """
 
@@ -76,7 +82,7 @@ class SolveParams:
     gls_lambda: float = 0.3
     log_search: bool = False
     fallback_first_solution: FirstSolution = "parallel_cheapest_insertion"
-    ils_removed_visits: int = 10
+    ils_removed_visits: int | None = None
     ils_temperature: tuple[float, float] = (1000.0, 1.0)
 
     def __post_init__(self) -> None:
@@ -93,7 +99,7 @@ class SolveParams:
             raise InputError(f"fallback_first_solution cannot be {self.fallback_first_solution!r}")
         if self.metaheuristic not in ("ils", "gls", "greedy"):
             raise InputError(f"unknown metaheuristic {self.metaheuristic!r}; choose ils, gls or greedy")
-        if self.ils_removed_visits < 1:
+        if self.ils_removed_visits is not None and self.ils_removed_visits < 1:
             raise InputError(f"ils_removed_visits must be >= 1, got {self.ils_removed_visits}")
         t0, t1 = self.ils_temperature
         if not (t0 > 0 and t1 > 0):
@@ -112,9 +118,30 @@ class SolveResult:
     stats: dict[str, float] = field(default_factory=dict)
 
 
+#: Mean visits per used route from which a route counts as long (:func:`ruin_size`).
+LONG_ROUTE_VISITS = 15
+#: SISR ruin size (average removed visits = longest removed string) on short and long routes.
+RUIN_SHORT, RUIN_LONG = 10, 30
+
+
+def ruin_size(routes: list[list[int]] | None) -> int:
+    """SISR ruin size for routes like these: :data:`RUIN_LONG` when the used routes hold
+    :data:`LONG_ROUTE_VISITS` visits or more on average, else :data:`RUIN_SHORT`.
+
+    A ruin of 10 visits on routes of 30 or more is undone by the next descent: OR-Tools' search
+    then returns to the same local optimum, iteration after iteration (RC208: 22 % above the best
+    known after 1 s with 10, 10 % with 30; ``benchmarks/README.md``).
+    """
+    used = [len(r) for r in routes or () if r]
+    if not used:
+        return RUIN_SHORT
+    return RUIN_LONG if sum(used) / len(used) >= LONG_ROUTE_VISITS else RUIN_SHORT
+
+
 def search_parameters(params: SolveParams) -> pywrapcp.DefaultRoutingSearchParameters:
     """OR-Tools search parameters for ``params`` (``regret_insertion`` maps to the evaluator
-    strategy; :func:`solve_problem` swaps in the fallback when no evaluator is set)."""
+    strategy; :func:`solve_problem` swaps in the fallback when no evaluator is set; an automatic
+    ruin size, ``ils_removed_visits=None``, means :data:`RUIN_SHORT` here)."""
     sp = pywrapcp.DefaultRoutingSearchParameters()
     sp.first_solution_strategy = _FIRST[params.first_solution]
     if params.time_limit_s is not None:
@@ -138,8 +165,9 @@ def search_parameters(params: SolveParams) -> pywrapcp.DefaultRoutingSearchParam
         rr = ils.ruin_recreate_parameters
         del rr.ruin_strategies[:]
         sisr = rr.ruin_strategies.add().sisr
-        sisr.max_removed_sequence_size = 10
-        sisr.avg_num_removed_visits = int(params.ils_removed_visits)
+        size = RUIN_SHORT if params.ils_removed_visits is None else int(params.ils_removed_visits)
+        sisr.max_removed_sequence_size = size
+        sisr.avg_num_removed_visits = size
         sisr.bypass_factor = 0.01
         sa = ils.reference_solution_acceptance_strategy.simulated_annealing
         sa.initial_temperature, sa.final_temperature = (float(x) for x in params.ils_temperature)
@@ -197,6 +225,18 @@ def _run(model: OrToolsModel, sp, initial: list[list[int]] | None, ils: bool):
     return routing.SolveWithParameters(sp)
 
 
+#: Problems up to this many visits get a quick construction to size the ruin (:func:`ruin_size`);
+#: larger ones (seconds of construction) keep the short-route ruin.
+RUIN_ESTIMATE_MAX_TASKS = 400
+
+
+def _likely_routes(problem: Problem) -> list[list[int]] | None:
+    """Routes of a quick construction, only to see how long routes get (30 ms at 100 visits)."""
+    if problem.n_tasks > RUIN_ESTIMATE_MAX_TASKS:
+        return None
+    return regret_insertion(problem) if is_plain(problem) else insertion_routes(problem)
+
+
 #: Search branches after which a run without a time limit stops (deterministic safety stop).
 DETERMINISTIC_BRANCH_LIMIT = 200_000
 
@@ -222,19 +262,26 @@ def solve_problem(problem: Problem, params: SolveParams = SolveParams(),
         if initial_routes is not None:
             initial_routes = [[int(inv[n]) for n in r] for r in initial_routes]
     model = build_model(problem)
-    sp = search_parameters(params)
     stats: dict[str, float] = {}
-    if warm_ils and initial_routes is not None and params.metaheuristic == "ils":
+    warm = warm_ils and initial_routes is not None and params.metaheuristic == "ils"
+    regret_start = None
+    if params.first_solution == "regret_insertion" and initial_routes is None:
+        tc = _time.perf_counter()
+        regret_start = regret_insertion(problem)
+        stats["construct_s"] = _time.perf_counter() - tc
+    if params.metaheuristic == "ils" and params.ils_removed_visits is None and (warm or initial_routes is None):
+        size = ruin_size(initial_routes if warm else regret_start or _likely_routes(problem))
+        params = dataclasses.replace(params, ils_removed_visits=size)
+        stats["ruin_size"] = size
+    sp = search_parameters(params)
+    if warm:
         _hand_over(model, initial_routes)
         sp.first_solution_strategy = _FS.EVALUATOR_STRATEGY
         initial_routes = None
     elif params.first_solution == "regret_insertion" and initial_routes is None:
-        tc = _time.perf_counter()
-        start = regret_insertion(problem)
-        if start is not None:
-            _hand_over(model, start)
-        stats["construct_s"] = _time.perf_counter() - tc
-        if start is None:
+        if regret_start is not None:
+            _hand_over(model, regret_start)
+        else:
             sp.first_solution_strategy = _FIRST[params.fallback_first_solution]
     elif params.first_solution == "regret_insertion" or (
             params.first_solution == "auto" and (initial_routes is not None or not is_plain(problem))):
