@@ -191,15 +191,14 @@ def _add_optional_commands(sub: Any) -> None:
     v = bsub.add_parser("vrptw", help="solve VRPTW instances (Solomon / VRPLIB) and report gaps")
     add_bench_arguments(v)
     v.set_defaults(func=run_bench)
-    p = sub.add_parser("dispatch", help="answer an acute call: who goes, arrival, effect on the planned night")
-    add_dispatch_arguments(p)
-    p.set_defaults(func=run_dispatch)
-    p = sub.add_parser("simulate", help="simulate many nights with acute calls to size the team")
-    add_simulate_arguments(p)
-    p.set_defaults(func=run_simulate)
-    p = sub.add_parser("share", help="fair cost sharing between organisations")
-    add_share_arguments(p)
-    p.set_defaults(func=run_share)
+    for name, help_, add_arguments, run in (
+            ("dispatch", "answer an acute call: who goes, arrival, effect on the planned night",
+             add_dispatch_arguments, run_dispatch),
+            ("simulate", "simulate many nights with acute calls to size the team", add_simulate_arguments, run_simulate),
+            ("share", "fair cost sharing between organisations", add_share_arguments, run_share)):
+        p = sub.add_parser(name, help=help_)
+        add_arguments(p)
+        p.set_defaults(func=run)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,10 +23,9 @@ reproducible search.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time as _time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -277,7 +276,7 @@ def solve_problem(problem: Problem, params: SolveParams = SolveParams(),
         stats["construct_s"] = _time.perf_counter() - tc
     if params.metaheuristic == "ils" and params.ils_removed_visits is None and (warm or initial_routes is None):
         size = ruin_size(initial_routes if warm else regret_start or _likely_routes(problem))
-        params = dataclasses.replace(params, ils_removed_visits=size)
+        params = replace(params, ils_removed_visits=size)
         stats["ruin_size"] = size
     sp = search_parameters(params)
     if warm:
