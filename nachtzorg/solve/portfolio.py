@@ -1,13 +1,24 @@
-"""Night solve: OR-Tools' own start and our joint-insertion start, keep the cheaper plan.
+"""Night solve: OR-Tools' own start and our joint-insertion start, keep the cheaper plan;
+and route elimination, a plan with one nurse fewer.
 
-Without two-nurse visits this is just :func:`solve_problem`. With them, OR-Tools' first
-solution tends to leave two-nurse visits out (their synchronisation is a generic constraint
-its insertion filters do not see) and can be slow to appear, so half of the budget goes to a
-run started from :func:`insertion_routes` (handed to OR-Tools' iterated local search through the
-evaluator first-solution strategy: ``warm_ils``), half to OR-Tools' own start; both results get a
-repair pass that inserts leftover visits, and the construction itself is the fallback when
-neither run finds anything within its budget.
-Each candidate is re-timed and costed by our own schedule, not by the solver's word.
+With two-nurse visits, OR-Tools' first solution tends to leave them out (their synchronisation
+is a generic constraint its insertion filters do not see) and can be slow to appear, so half of
+the budget goes to a run started from :func:`insertion_routes` (handed to OR-Tools' iterated
+local search through the evaluator first-solution strategy: ``warm_ils``), half to OR-Tools' own
+start; both results get a repair pass that inserts leftover visits, and the construction itself
+is the fallback when neither run finds anything within its budget. Without two-nurse visits
+there is one run, from OR-Tools' own start. Each candidate is re-timed and costed by our own
+schedule, not by the solver's word.
+
+Route elimination (time-limited runs, nurses with a fixed cost): before a run, when the best plan
+so far serves every visit (the night is not over-full), a fifth of the budget goes to one
+attempt at doing with one nurse fewer. Each nurse's visits are taken out in turn and she is
+taken off the shift; our insertion puts back what fits, and for the nurse whose visits fit best
+OR-Tools' iterated local search starts from those routes. If that is cheaper by our own costing
+(unserved visits carry their penalties), the rest of the budget improves the plan without her
+instead of the remaining runs. The search alone rarely finds a plan with one route fewer: each
+single move out of a route of 15-20 visits costs more, and only the last one saves the fixed
+cost (120-visit nights, ``benchmarks/README.md``).
 """
 
 from __future__ import annotations
@@ -15,6 +26,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+
+import numpy as np
 
 from ..exceptions import SolverError
 from ..problem import Problem
@@ -33,8 +46,73 @@ def _repaired(problem: Problem, routes: list[list[int]]) -> list[list[int]]:
     return fixed if schedule_routes(problem, fixed).feasible else routes
 
 
+#: Share of a time-limited budget that goes to route elimination, when it applies.
+ELIMINATION_SHARE = 0.2
+#: A portfolio run with less time than this (seconds) is not started.
+MIN_RUN_S = 0.05
+
+
+def _served_all(problem: Problem, routes: list[list[int]]) -> bool:
+    on = {n for r in routes for n in r}
+    return all(all(x in on for x in nodes) for nodes in problem.task_nodes)
+
+
+def without_route(problem: Problem, routes: list[list[int]], vehicle: int) -> tuple[Problem, list[list[int]]]:
+    """``problem`` with ``vehicle`` off the shift (no visit allows it), and ``routes`` without her
+    visits: her route emptied, and the partner copies of her two-nurse visits taken off the
+    other routes (OR-Tools keeps both copies of a two-nurse visit in or out together)."""
+    gone = {x for n in routes[vehicle] for x in problem.task_nodes[int(problem.node_task[n])]}
+    rest = [[] if v == vehicle else [n for n in r if n not in gone] for v, r in enumerate(routes)]
+    level = problem.vehicle_level.astype(np.int64).copy()
+    level[vehicle] = int(min(problem.required_level.min(), level.min())) - 1
+    return dataclasses.replace(problem, vehicle_level=level), rest
+
+
+def _eliminate_route(problem: Problem, routes: list[list[int]], cost: int, params: SolveParams,
+                     seconds: float) -> tuple[list[list[int]], int, Problem] | None:
+    """One attempt at a plan with one nurse fewer (module docstring): the cheaper plan, its cost
+    and the problem without that nurse, or ``None``. The nurse is the one whose visits our
+    insertion re-places best (fewest visits left over, then fewest visits; about 1 ms per
+    route), so the search starts as close to a complete plan as our insertion gets."""
+    if sum(1 for r in routes if r) < 2:
+        return None
+    best: tuple[int, int, Problem, list[list[int]]] | None = None
+    for v, r in enumerate(routes):
+        if not r:
+            continue
+        reduced, rest = without_route(problem, routes, v)
+        rest = _repaired(reduced, rest)
+        on = {n for x in rest for n in x}
+        left_over = sum(1 for nodes in problem.task_nodes if not all(n in on for n in nodes))
+        if best is None or (left_over, len(r)) < best[:2]:
+            best = (left_over, len(r), reduced, rest)
+    assert best is not None
+    better = _improve(problem, best[2], best[3], cost, params, seconds)
+    return None if better is None else (*better, best[2])
+
+
+def _improve(problem: Problem, within: Problem, routes: list[list[int]], cost: int, params: SolveParams,
+             seconds: float) -> tuple[list[list[int]], int] | None:
+    """OR-Tools' iterated local search on ``within`` (``problem`` or a restriction of it) from
+    ``routes`` for ``seconds``; the plan and its cost when cheaper than ``cost``, else ``None``."""
+    if seconds <= 0:
+        return None
+    try:
+        res = solve_problem(within, dataclasses.replace(params, time_limit_s=seconds), initial_routes=routes,
+                            warm_ils=True)
+    except SolverError as e:
+        log.info("route elimination found nothing: %s", e)
+        return None
+    candidate = _repaired(within, res.routes)
+    if not schedule_routes(problem, candidate).feasible:
+        return None
+    c = total_cost(problem, candidate)
+    return (candidate, c) if c < cost else None
+
+
 def solve_night(problem: Problem, params: SolveParams) -> SolveResult:
-    """Best of the two starts (see module docstring); deterministic with a solution limit.
+    """Best of the two starts, with route elimination (see module docstring); deterministic
+    with a solution limit (no route elimination then).
 
     OR-Tools' iterated local search does not stop at a solution limit (measured with 9.15:
     it runs on until the time limit, or forever without one), so a run without a time limit
@@ -42,24 +120,48 @@ def solve_night(problem: Problem, params: SolveParams) -> SolveResult:
     """
     if params.time_limit_s is None and params.metaheuristic == "ils":
         params = dataclasses.replace(params, metaheuristic="gls")
-    if not any(len(n) == 2 for n in problem.task_nodes):
-        return solve_problem(problem, params)
     t0 = time.perf_counter()
-    half = dataclasses.replace(params, time_limit_s=params.time_limit_s / 2 if params.time_limit_s else None)
+    two_nurse = any(len(n) == 2 for n in problem.task_nodes)
+    limit = params.time_limit_s
+    may_eliminate = limit is not None and params.metaheuristic == "ils" and bool(problem.fixed_cost.any())
+    if not two_nurse and not may_eliminate:
+        return solve_problem(problem, params)
     start = insertion_routes(problem)  # always feasible by our own timing: the floor of the portfolio
-    if half.ils_removed_visits is None:  # both runs size their ruin by the same start
-        half = dataclasses.replace(half, ils_removed_visits=ruin_size(start))
-    runs: list[tuple[str, list[list[int]]]] = [("insertion", start)]
+    costs = {"insertion": total_cost(problem, start)}
+    plans = {"insertion": start}
+    stats: dict[str, float] = {}
     build_s = 0.0
-    for name, initial in (("insertion+ortools", start), ("ortools", None)):
+    # OR-Tools' own start needs no help without two-nurse visits (module docstring).
+    specs = [("insertion+ortools", start), ("ortools", None)] if two_nurse else [("ortools", None)]
+    run = params
+    if two_nurse and params.ils_removed_visits is None:  # both runs size their ruin by the same start
+        run = dataclasses.replace(run, ils_removed_visits=ruin_size(start))
+    for k, (name, initial) in enumerate(specs):
+        best = min(costs, key=costs.__getitem__)
+        if may_eliminate and "route_eliminated" not in stats and _served_all(problem, plans[best]):
+            assert limit is not None
+            out = _eliminate_route(problem, plans[best], costs[best], params, limit * ELIMINATION_SHARE)
+            stats["route_eliminated"] = float(out is not None)
+            if out is not None:  # the rest of the budget improves the plan without that nurse
+                routes, cost, reduced = out
+                left = limit - (time.perf_counter() - t0)
+                routes, cost = _improve(problem, reduced, routes, cost, params, left) or (routes, cost)
+                plans["route elimination"], costs["route elimination"] = routes, cost
+                break
+        seconds = None
+        if limit is not None:  # an equal share of what is left, the last run all of it
+            seconds = (limit - (time.perf_counter() - t0)) / (len(specs) - k)
+            if seconds < MIN_RUN_S:
+                break
         try:
-            res = solve_problem(problem, half, initial_routes=initial, warm_ils=True)
+            res = solve_problem(problem, dataclasses.replace(run, time_limit_s=seconds), initial_routes=initial,
+                                warm_ils=True)
         except SolverError as e:  # e.g. OR-Tools' own start did not finish within a short budget
             log.info("portfolio run %s found nothing: %s", name, e)
             continue
         build_s += res.build_s
-        runs.append((name, _repaired(problem, res.routes)))
-    costs = {name: total_cost(problem, r) for name, r in runs}
-    best_name, best_routes = min(runs, key=lambda x: costs[x[0]])
-    stats = {f"cost_{k}": float(v) for k, v in costs.items()}
-    return SolveResult(best_routes, costs[best_name], best_name, time.perf_counter() - t0, build_s, stats)
+        plans[name] = _repaired(problem, res.routes) if two_nurse else res.routes
+        costs[name] = total_cost(problem, plans[name])
+    best = min(costs, key=costs.__getitem__)
+    stats.update({f"cost_{k}": float(v) for k, v in costs.items()})
+    return SolveResult(plans[best], costs[best], best, time.perf_counter() - t0, build_s, stats)

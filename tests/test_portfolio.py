@@ -1,0 +1,83 @@
+"""The night portfolio's route elimination: doing without the nurse with the fewest visits."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from nachtzorg import Scenario
+from nachtzorg.problem import Problem, compile_scenario
+from nachtzorg.schedule import schedule_routes, total_cost
+from nachtzorg.solve import SolveParams
+from nachtzorg.solve.portfolio import _eliminate_route, solve_night, without_route
+
+from .conftest import client, night, nurse, visit
+
+
+def _problem(data: dict[str, Any]) -> Problem:
+    return compile_scenario(Scenario.model_validate(copy.deepcopy(data))).problem
+
+
+def _routes_by_task(p: Problem, tasks_per_route: list[list[int]]) -> list[list[int]]:
+    """Routes visiting the given tasks in order (first copy of each), padded to the fleet size."""
+    routes = [[p.task_nodes[t][0] for t in ts] for ts in tasks_per_route]
+    return routes + [[] for _ in range(p.n_vehicles - len(routes))]
+
+
+def test_without_route_takes_the_nurse_off_and_both_copies_of_her_two_nurse_visit():
+    data = night([client("c1", 2, 0), client("c2", -2, 0), client("c3", 0, 2)],
+                 [visit("hoist", "c1", "00:00", "01:00", 30, nurses=2), visit("v2", "c2"), visit("v3", "c3")],
+                 shifts=[nurse("n1"), nurse("n2"), nurse("n3")])
+    p = _problem(data)
+    hoist = next(t for t, nodes in enumerate(p.task_nodes) if len(nodes) == 2)
+    a, b = p.task_nodes[hoist]
+    other = [p.task_nodes[t][0] for t in range(p.n_tasks) if t != hoist]
+    routes = [[a, other[0]], [b], [other[1]]]
+    reduced, rest = without_route(p, routes, 0)
+    assert rest == [[], [], [other[1]]]  # her route, and the partner copy b on nurse 1
+    assert 0 not in reduced.allowed_vehicles(other[1]) and 0 not in reduced.allowed_vehicles(a)
+    assert list(reduced.allowed_vehicles(other[1])) == [1, 2]
+    assert (p.vehicle_level == compile_scenario(Scenario.model_validate(data)).problem.vehicle_level).all()
+
+
+def test_route_elimination_finds_the_plan_with_one_nurse_fewer():
+    """Six loose visits on three routes: a nurse is spared (the first, on a tie: every nurse's
+    visits fit elsewhere), and the search may spare more (one nurse can do all six)."""
+    data = night([client(f"c{i}", i, 1) for i in range(6)],
+                 [visit(f"v{i}", f"c{i}", "23:00", "06:00", 20) for i in range(6)],
+                 shifts=[nurse("n1"), nurse("n2"), nurse("n3")])
+    p = _problem(data)
+    routes = _routes_by_task(p, [[0, 1], [2, 3], [4, 5]])
+    cost = total_cost(p, routes)
+    better = _eliminate_route(p, routes, cost, SolveParams(time_limit_s=0.3), 0.3)
+    assert better is not None
+    new_routes, new_cost, reduced = better
+    assert all(0 not in reduced.allowed_vehicles(n) for r in new_routes for n in r)
+    assert new_cost < cost and new_cost == total_cost(p, new_routes)
+    assert new_routes[0] == [] and sum(1 for r in new_routes if r) <= 2
+    assert sorted(n for r in new_routes for n in r) == sorted(n for r in routes for n in r)
+    assert schedule_routes(p, new_routes).feasible
+
+
+def test_route_elimination_keeps_a_nurse_that_is_needed():
+    """Three visits at the same hour far apart: no nurse can be spared, so no plan comes back."""
+    data = night([client("c0", 8, 0), client("c1", -8, 0), client("c2", 0, 8)],
+                 [visit(f"v{i}", f"c{i}", "01:00", "01:10", 30) for i in range(3)],
+                 shifts=[nurse("n1"), nurse("n2"), nurse("n3")])
+    p = _problem(data)
+    routes = _routes_by_task(p, [[0], [1], [2]])
+    assert schedule_routes(p, routes).feasible
+    assert _eliminate_route(p, routes, total_cost(p, routes), SolveParams(time_limit_s=0.3), 0.3) is None
+
+
+def test_solve_night_tries_route_elimination_only_with_a_time_limit():
+    data = night([client(f"c{i}", i, 1) for i in range(6)],
+                 [visit(f"v{i}", f"c{i}", "23:00", "06:00", 20) for i in range(6)],
+                 shifts=[nurse("n1"), nurse("n2"), nurse("n3")])
+    p = _problem(data)
+    timed = solve_night(p, SolveParams(time_limit_s=0.5))
+    assert "route_eliminated" in timed.stats
+    assert schedule_routes(p, timed.routes).feasible
+    assert sum(1 for r in timed.routes if r) == 1  # one nurse does all six (fixed cost >> km)
+    fixed = solve_night(p, SolveParams(time_limit_s=None, solution_limit=30))
+    assert "route_eliminated" not in fixed.stats
