@@ -9,7 +9,7 @@ from nachtzorg import Scenario
 from nachtzorg.problem import Problem, compile_scenario
 from nachtzorg.schedule import schedule_routes, total_cost
 from nachtzorg.solve import SolveParams
-from nachtzorg.solve.portfolio import _eliminate_route, solve_night, without_route
+from nachtzorg.solve.portfolio import _eliminate_route, solve_night, spare_nurses, without_route
 
 from .conftest import client, night, nurse, visit
 
@@ -81,3 +81,26 @@ def test_solve_night_tries_route_elimination_only_with_a_time_limit():
     assert sum(1 for r in timed.routes if r) == 1  # one nurse does all six (fixed cost >> km)
     fixed = solve_night(p, SolveParams(time_limit_s=None, solution_limit=30))
     assert "route_eliminated" not in fixed.stats
+
+
+def test_spare_nurses_takes_off_every_nurse_whose_visits_fit_elsewhere():
+    """Six loose visits on three routes: our insertion alone puts them all on one nurse."""
+    data = night([client(f"c{i}", i, 1) for i in range(6)],
+                 [visit(f"v{i}", f"c{i}", "23:00", "06:00", 20) for i in range(6)],
+                 shifts=[nurse("n1"), nurse("n2"), nurse("n3")])
+    p = _problem(data)
+    routes = _routes_by_task(p, [[0, 1], [2, 3], [4, 5]])
+    spared = spare_nurses(p, routes)
+    assert sum(1 for r in spared if r) == 1
+    assert total_cost(p, spared) < total_cost(p, routes) - 2 * int(p.fixed_cost[0]) + 1
+    assert sorted(n for r in spared for n in r) == sorted(n for r in routes for n in r)
+    assert schedule_routes(p, spared).feasible
+
+
+def test_spare_nurses_keeps_routes_when_no_nurse_can_be_spared():
+    data = night([client("c0", 8, 0), client("c1", -8, 0), client("c2", 0, 8)],
+                 [visit(f"v{i}", f"c{i}", "01:00", "01:10", 30) for i in range(3)],
+                 shifts=[nurse("n1"), nurse("n2"), nurse("n3")])
+    p = _problem(data)
+    routes = _routes_by_task(p, [[0], [1], [2]])
+    assert spare_nurses(p, routes) == routes

@@ -14,8 +14,13 @@ superset's (already repaired) routes restricted to S whenever that is cheaper, a
 every repair.
 
 Budgets: the grand coalition gets the full planning budget; a sub-coalition gets a budget
-that grows with its number of visits (a warm start from our joint insertion, then OR-Tools'
-greedy descent), so 2^n - 1 solves stay affordable.
+that grows with its number of visits (a warm start from the cheapest of its supersets' routes
+restricted to it and, for small coalitions, our joint insertion; the nurses it does not need
+taken off by :func:`~nachtzorg.solve.portfolio.spare_nurses`; then OR-Tools' greedy descent),
+so 2^n - 1 solves stay affordable. Restricted routes keep every nurse of the larger night, and
+the greedy descent cannot empty a route (each single move out of it costs more; only the last
+saves the fixed cost): without the sparing, coalitions were priced with nurses they do not
+need (10 organisations: 201 nurse-shifts over the 1,023 coalitions, ``benchmarks/README.md``).
 """
 
 from __future__ import annotations
@@ -35,11 +40,15 @@ from ..parallel import map_with_progress
 from ..problem import Problem, compile_scenario, restrict_tasks, units_to_eur
 from ..schedule import schedule_routes, service_cost
 from ..solve.insertion import insertion_routes
-from ..solve.portfolio import _repaired, solve_night
+from ..solve.portfolio import _repaired, solve_night, spare_nurses
 from ..solve.search import SolveParams, solve_problem
 from .game import Game
 
 log = logging.getLogger(__name__)
+
+#: Coalitions with at most this many visits also start from our own joint insertion (12 ms at
+#: 20 visits, 70 ms at 100: too dear for all 1,023 coalitions of a 120-visit night).
+OWN_START_MAX_VISITS = 40
 
 
 @dataclass(frozen=True)
@@ -48,7 +57,7 @@ class CoalitionParams:
 
     grand: SolveParams = field(default_factory=lambda: SolveParams(time_limit_s=5.0))
     base_s: float = 0.02
-    per_visit_s: float = 0.001
+    per_visit_s: float = 0.0008
     max_s: float = 0.3
     #: Start each coalition from the cheapest of its immediate supersets' routes restricted
     #: to it (top-down by size). Off: independent solves,
@@ -104,11 +113,17 @@ class CoalitionGame:
 
 
 def _solve_one(sub: Problem, params: SolveParams, starts: list[list[list[int]]]) -> list[list[int]]:
-    """Worker: routes for one sub-problem (its own node indices), improved from the cheapest
-    of ``starts`` (our joint insertion when none is given)."""
+    """Worker: routes for one sub-problem (its own node indices): the cheapest of ``starts``
+    (and, for small coalitions, our joint insertion), with the nurses it does not need taken off
+    by our insertion (:func:`~nachtzorg.solve.portfolio.spare_nurses`), improved by ``params``'
+    search (module docstring)."""
     if sub.n_tasks == 0:
         return [[] for _ in range(sub.n_vehicles)]
-    start = min(starts, key=lambda r: _cost_key(sub, r)) if starts else insertion_routes(sub)
+    # Restricted supersets' routes keep their nurses, which a coalition alone may not need
+    # (Assen, two organisations: 3 nurses and EUR 1,468 from the restricted grand routes,
+    # 2 nurses and EUR 1,001 solved alone); small coalitions also get our own insertion.
+    own = [insertion_routes(sub)] if not starts or sub.n_tasks <= OWN_START_MAX_VISITS else []
+    start = spare_nurses(sub, min([*starts, *own], key=lambda r: _cost_key(sub, r)))
     try:
         res = solve_problem(sub, params, initial_routes=start)
         routes = _repaired(sub, res.routes)

@@ -88,6 +88,22 @@ def test_a_heuristic_overpricing_a_subcoalition_is_repaired_and_reported(monkeyp
     assert g.costs[frozenset({"org-a"})].repaired_from is not None
 
 
+def test_a_coalition_does_not_pay_for_nurses_only_the_larger_night_needs():
+    """A coalition's start (a superset's routes restricted to it) may keep nurses the coalition
+    alone does not need; the coalition solve takes them off even when its own search is too
+    short to (here: stopped at its first solution)."""
+    clients = [client(f"cl-a{i}", i, 1, organisation="org-a") for i in range(6)]
+    visits = [visit(f"a{i}", f"cl-a{i}", "23:00", "06:00", 20) for i in range(6)]
+    s = Scenario.model_validate(night(clients, visits, shifts=[nurse("n1"), nurse("n2"), nurse("n3")]))
+    p = compile_scenario(s).problem
+    three = [[p.task_nodes[t][0] for t in ts] for ts in ([0, 1], [2, 3], [4, 5])]
+    stopped = SolveParams(time_limit_s=None, solution_limit=1, metaheuristic="greedy")
+    routes = co._solve_one(p, stopped, [three])
+    assert sum(1 for r in routes if r) == 1
+    assert sorted(n for r in routes for n in r) == sorted(n for r in three for n in r)
+    assert schedule_routes(p, routes).feasible
+
+
 def test_game_has_visits_and_care_minutes_for_proportional_rules(game3):
     """The cost game carries per-organisation visits and care minutes (two-nurse visits count twice)."""
     g = game3.game()
