@@ -5,7 +5,8 @@
 1. Assen example (4 organisations): coalition costs by routing + every allocation rule +
    the HTML report, wall seconds (target <= 10 s).
 2. 10 organisations on a generated 120-visit night (1,023 coalitions) on a process pool:
-   coalition solves, exact Shapley and nucleolus, wall seconds (target <= 60 s on 2 cores).
+   coalition solves, exact Shapley and nucleolus, wall seconds (target <= 60 s on 2 cores);
+   the sum of all coalition costs and of the nurses they use (how well coalitions are priced).
 3. 20 organisations: routing cannot price 2^20 coalitions, so a synthetic night-like cost game
    (shift cost per started block of 400 care minutes + a km term growing with the square root
    of the clients served) is used; permutation-sampled Shapley, doubling the sample until every
@@ -60,7 +61,11 @@ def ten_orgs(workers: int) -> dict:
             "coalition_s": round(t_coal, 2), "total_s": round(time.perf_counter() - t, 2),
             "rules_s": round(time.perf_counter() - t - t_coal, 3), "repaired": len(cg.repaired),
             "grand_cost_eur": game.grand_value, "shapley_sum": round(sum(sh.values()), 6),
-            "nucleolus_sum": round(sum(nu.values()), 6)}
+            "nucleolus_sum": round(sum(nu.values()), 6),
+            # how the coalitions are priced: lower sums = cheaper services found for them
+            "sum_coalition_cost_eur": round(sum(c.cost_eur for c in cg.costs.values()), 2),
+            "nurse_shifts_over_coalitions": sum(c.nurses for c in cg.costs.values()),
+            "shapley_eur": {k: round(v, 2) for k, v in sh.items()}}
 
 
 def synthetic_20() -> dict:
