@@ -71,7 +71,7 @@ def without_route(problem: Problem, routes: list[list[int]], vehicle: int) -> tu
 def _spare_candidates(problem: Problem, routes: list[list[int]]) -> list[tuple[int, int, int, Problem, list[list[int]]]]:
     """For every used route, best first: (visits our insertion leaves over when that nurse is
     taken off and her visits are put back on the other routes, her number of visits, the
-    vehicle, the problem without her, those routes). About 1 ms per route at 120 visits."""
+    vehicle, the problem without her, those routes). About 15 ms per route at 100 visits."""
     out = []
     for v, r in enumerate(routes):
         if not r:
@@ -86,11 +86,11 @@ def _spare_candidates(problem: Problem, routes: list[list[int]]) -> list[tuple[i
 
 
 def spare_nurses(problem: Problem, routes: list[list[int]], tries: int = 1) -> list[list[int]]:
-    """Route elimination by our insertion alone, no search (milliseconds): while the visits of
-    some nurse all fit on the other routes and the plan gets cheaper, she is taken off (the
-    ``tries`` shortest routes are tried each round; about 15 ms each at 100 visits). For coalition solves, whose search budgets (hundredths of a second,
-    greedy descent) cannot empty a route: each single move out of it costs more, only the last
-    saves the fixed cost."""
+    """Route elimination by our insertion alone, no search: while the visits of some nurse all
+    fit on the other routes and the plan gets cheaper, she is taken off (the ``tries`` shortest
+    routes are tried each round; about 15 ms each at 100 visits). For coalition solves, whose
+    search budgets (hundredths of a second, greedy descent) cannot empty a route: each single
+    move out of it costs more, only the last saves the fixed cost."""
     if not problem.fixed_cost.any():
         return routes
     cost = total_cost(problem, routes)
