@@ -68,8 +68,8 @@ def test_a_heuristic_overpricing_a_subcoalition_is_repaired_and_reported(monkeyp
     """If the solver prices a sub-coalition badly, the superset's routes repair it, and it is listed."""
     real = co._solve_one
 
-    def one_visit_per_nurse_when_small(sub, params, starts):
-        routes = real(sub, params, [])
+    def one_visit_per_nurse_when_small(sub, params, starts, elimination_s=0.0):
+        routes = real(sub, params, [], elimination_s)
         if sub.n_tasks <= 3:  # a deliberately poor but feasible plan: each nurse does one visit
             flat = [n for r in routes for n in r]
             out = [[] for _ in range(sub.n_vehicles)]
