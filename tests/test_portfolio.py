@@ -18,6 +18,20 @@ def _problem(data: dict[str, Any]) -> Problem:
     return compile_scenario(Scenario.model_validate(copy.deepcopy(data))).problem
 
 
+def _six_loose_visits() -> Problem:
+    """Six visits one nurse can do all night, three nurses on shift."""
+    return _problem(night([client(f"c{i}", i, 1) for i in range(6)],
+                          [visit(f"v{i}", f"c{i}", "23:00", "06:00", 20) for i in range(6)],
+                          shifts=[nurse("n1"), nurse("n2"), nurse("n3")]))
+
+
+def _three_parallel_visits() -> Problem:
+    """Three visits at the same hour, 8 km apart: each needs her own nurse."""
+    return _problem(night([client("c0", 8, 0), client("c1", -8, 0), client("c2", 0, 8)],
+                          [visit(f"v{i}", f"c{i}", "01:00", "01:10", 30) for i in range(3)],
+                          shifts=[nurse("n1"), nurse("n2"), nurse("n3")]))
+
+
 def _routes_by_task(p: Problem, tasks_per_route: list[list[int]]) -> list[list[int]]:
     """Routes visiting the given tasks in order (first copy of each), padded to the fleet size."""
     routes = [[p.task_nodes[t][0] for t in ts] for ts in tasks_per_route]
@@ -43,10 +57,7 @@ def test_without_route_takes_the_nurse_off_and_both_copies_of_her_two_nurse_visi
 def test_route_elimination_finds_the_plan_with_one_nurse_fewer():
     """Six loose visits on three routes: a nurse is spared (the first, on a tie: every nurse's
     visits fit elsewhere), and the search may spare more (one nurse can do all six)."""
-    data = night([client(f"c{i}", i, 1) for i in range(6)],
-                 [visit(f"v{i}", f"c{i}", "23:00", "06:00", 20) for i in range(6)],
-                 shifts=[nurse("n1"), nurse("n2"), nurse("n3")])
-    p = _problem(data)
+    p = _six_loose_visits()
     routes = _routes_by_task(p, [[0, 1], [2, 3], [4, 5]])
     cost = total_cost(p, routes)
     better = _eliminate_route(p, routes, cost, SolveParams(time_limit_s=0.3), 0.3)
@@ -61,20 +72,14 @@ def test_route_elimination_finds_the_plan_with_one_nurse_fewer():
 
 def test_route_elimination_keeps_a_nurse_that_is_needed():
     """Three visits at the same hour far apart: no nurse can be spared, so no plan comes back."""
-    data = night([client("c0", 8, 0), client("c1", -8, 0), client("c2", 0, 8)],
-                 [visit(f"v{i}", f"c{i}", "01:00", "01:10", 30) for i in range(3)],
-                 shifts=[nurse("n1"), nurse("n2"), nurse("n3")])
-    p = _problem(data)
+    p = _three_parallel_visits()
     routes = _routes_by_task(p, [[0], [1], [2]])
     assert schedule_routes(p, routes).feasible
     assert _eliminate_route(p, routes, total_cost(p, routes), SolveParams(time_limit_s=0.3), 0.3) is None
 
 
 def test_solve_night_tries_route_elimination_only_with_a_time_limit():
-    data = night([client(f"c{i}", i, 1) for i in range(6)],
-                 [visit(f"v{i}", f"c{i}", "23:00", "06:00", 20) for i in range(6)],
-                 shifts=[nurse("n1"), nurse("n2"), nurse("n3")])
-    p = _problem(data)
+    p = _six_loose_visits()
     timed = solve_night(p, SolveParams(time_limit_s=0.5))
     assert "route_eliminated" in timed.stats
     assert schedule_routes(p, timed.routes).feasible
@@ -85,10 +90,7 @@ def test_solve_night_tries_route_elimination_only_with_a_time_limit():
 
 def test_spare_nurses_takes_off_every_nurse_whose_visits_fit_elsewhere():
     """Six loose visits on three routes: our insertion alone puts them all on one nurse."""
-    data = night([client(f"c{i}", i, 1) for i in range(6)],
-                 [visit(f"v{i}", f"c{i}", "23:00", "06:00", 20) for i in range(6)],
-                 shifts=[nurse("n1"), nurse("n2"), nurse("n3")])
-    p = _problem(data)
+    p = _six_loose_visits()
     routes = _routes_by_task(p, [[0, 1], [2, 3], [4, 5]])
     spared = spare_nurses(p, routes)
     assert sum(1 for r in spared if r) == 1
@@ -98,9 +100,6 @@ def test_spare_nurses_takes_off_every_nurse_whose_visits_fit_elsewhere():
 
 
 def test_spare_nurses_keeps_routes_when_no_nurse_can_be_spared():
-    data = night([client("c0", 8, 0), client("c1", -8, 0), client("c2", 0, 8)],
-                 [visit(f"v{i}", f"c{i}", "01:00", "01:10", 30) for i in range(3)],
-                 shifts=[nurse("n1"), nurse("n2"), nurse("n3")])
-    p = _problem(data)
+    p = _three_parallel_visits()
     routes = _routes_by_task(p, [[0], [1], [2]])
     assert spare_nurses(p, routes) == routes

@@ -141,8 +141,8 @@ def _solve_one(sub: Problem, params: SolveParams, starts: list[list[list[int]]],
         # Search attempts at a nurse fewer, from the start and from our insertion's plan (the
         # plan whose nurse our insertion comes closest to re-placing first). Assen: (org-a,
         # org-c, org-d) EUR 1,471 with 3 nurses from the restricted routes, EUR 1,016 with 2.
-        plans = [r for r in (start, spare_nurses(sub, own[0] if own else insertion_routes(sub)))
-                 if sum(1 for x in r if x) > 1]
+        alt = spare_nurses(sub, own[0] if own else insertion_routes(sub))
+        plans = [r for r in ([start] if alt == start else [start, alt]) if sum(1 for x in r if x) > 1]
         plans.sort(key=lambda r: (*_spare_candidates(sub, r)[0][:2], _cost_key(sub, r)))
         for base in plans:
             out = _eliminate_route(sub, base, total_cost(sub, start),
