@@ -4,8 +4,11 @@ OR-Tools' first-solution heuristics insert one node at a time and only see two-n
 synchronisation as a generic constraint checked afterwards, so they tend to leave two-nurse
 visits out. Here both copies are inserted in one step, on two different qualified nurses,
 at one common start time; that start is then *pinned* (later insertions may not delay it).
-Windows are treated as hard (no lateness) during construction; OR-Tools' local search may
-still trade lateness for cost afterwards.
+Windows are treated as hard first; visits that do not fit then get a second pass that allows
+lateness up to each visit's ``max_late`` (a late visit costs far less than one left out, and on
+over-full nights the hard pass left up to 29 of 200 visits out). In that pass an insertion
+pays the lateness of the inserted visit; lateness it pushes onto later visits (within their
+``max_late``) is not priced here, but by the schedule that costs every candidate plan.
 
 Hardest first: two-nurse visits, then single visits by priority and window width. Each
 route keeps earliest starts and latest starts (backward slack), so a position is checked in
@@ -34,11 +37,14 @@ class _Route:
 class InsertionBuilder:
     """Builds routes for a :class:`Problem` by cheapest feasible insertion."""
 
-    def __init__(self, problem: Problem):
+    def __init__(self, problem: Problem, allow_late: bool = False):
         p = problem
         self.p = p
         self.lo = np.array([int(w[0, 0]) for w in p.windows], dtype=np.int64)
-        self.hi = np.array([int(w[-1, 1]) for w in p.windows], dtype=np.int64)
+        #: end of the last window (lateness is counted from here), and the latest start allowed
+        self.due = np.array([int(w[-1, 1]) for w in p.windows], dtype=np.int64)
+        self.late = p.max_late.astype(np.int64) if allow_late else np.zeros_like(self.due)
+        self.hi = self.due + self.late
         self.multi = np.array([len(w) > 1 for w in p.windows])
         self.routes = [_Route(v, depart=int(p.shift_start[v])) for v in range(p.n_vehicles)]
         for r in self.routes:
@@ -46,16 +52,20 @@ class InsertionBuilder:
 
     # ---------------------------------------------------------------- timing
     def _window_hi(self, node: int, t: int) -> int:
-        """End of the window that contains start ``t`` of ``node``."""
-        for a, b in self.p.windows[node]:
-            if a <= t <= b:
-                return int(b)
+        """Latest start in the window that contains start ``t`` of ``node`` (the last window
+        extended by the allowed lateness)."""
+        w = self.p.windows[node]
+        for k in range(len(w) - 1):
+            if w[k, 0] <= t <= w[k, 1]:
+                return int(w[k, 1])
         return int(self.hi[node])
 
     def _earliest(self, node: int, t: int) -> int | None:
-        for a, b in self.p.windows[node]:
+        w = self.p.windows[node]
+        for k in range(len(w)):
+            b = int(w[k, 1]) + (int(self.late[node]) if k == len(w) - 1 else 0)
             if t <= b:
-                return max(t, int(a))
+                return max(t, int(w[k, 0]))
         return None
 
     def _refresh(self, r: _Route) -> bool:
@@ -125,6 +135,12 @@ class InsertionBuilder:
         cost = delta_m * int(p.cost_per_m[v]) + (int(p.fixed_cost[v]) if not len(nodes) else 0)
         return e, lat, cost, delta_m
 
+    def _late_cost(self, x: int, start: np.ndarray) -> np.ndarray | int:
+        """Lateness cost (units) of starting ``x`` at ``start`` (0 in the hard-window pass)."""
+        if not self.late[x]:
+            return 0
+        return np.maximum(start - self.due[x], 0) * int(self.p.late_cost[x])
+
     def _insert(self, r: _Route, k: int, x: int, pin: int | None = None) -> None:
         r.nodes.insert(k, x)
         if pin is not None:
@@ -139,6 +155,7 @@ class InsertionBuilder:
             ok = np.flatnonzero(e <= lat)
             if ok.size == 0:
                 continue
+            cost = cost + self._late_cost(x, e)
             # cheapest, ties broken by earlier start (keeps slack later in the night)
             k = ok[np.lexsort((e[ok], cost[ok]))[0]]
             key = (int(cost[k]), int(e[k]))
@@ -168,7 +185,8 @@ class InsertionBuilder:
                 feas = t <= np.minimum(la[:, None], lb[None, :])
                 if not feas.any():
                     continue
-                tot = np.where(feas, ca[:, None] + cb[None, :], np.iinfo(np.int64).max)
+                tot = ca[:, None] + cb[None, :] + self._late_cost(xa, t) + self._late_cost(xb, t)
+                tot = np.where(feas, tot, np.iinfo(np.int64).max)
                 a, b = np.unravel_index(int(tot.argmin()), tot.shape)
                 key = (int(tot[a, b]), int(t[a, b]))
                 if best is None or key < best[0]:
@@ -184,7 +202,7 @@ class InsertionBuilder:
         """Insert all tasks (hardest first, or in ``order``); returns node lists per vehicle."""
         p = self.p
         if order is None:
-            width = np.array([int(self.hi[n[0]] - self.lo[n[0]]) for n in p.task_nodes])
+            width = np.array([int(self.due[n[0]] - self.lo[n[0]]) for n in p.task_nodes])
             order = sorted(range(p.n_tasks), key=lambda t: (
                 -len(p.task_nodes[t]), not p.task_mandatory[t], -int(p.task_penalty[t]), width[t], t))
         for t in order:
@@ -197,24 +215,46 @@ class InsertionBuilder:
         return [list(r.nodes) for r in self.routes]
 
 
-def insertion_routes(problem: Problem) -> list[list[int]]:
-    """Routes by joint cheapest insertion (see module docstring)."""
-    return InsertionBuilder(problem).build()
-
-
-def repair_routes(problem: Problem, routes: list[list[int]], starts: dict[int, int]) -> list[list[int]]:
-    """Insert still-unassigned tasks into existing routes (pairs keep their ``starts``)."""
-    b = InsertionBuilder(problem)
+def _fill(problem: Problem, routes: list[list[int]], starts: dict[int, int],
+          allow_late: bool) -> tuple[list[list[int]], dict[int, int]] | None:
+    """``routes`` with still-unassigned tasks inserted where they fit (pairs keep their
+    ``starts``), and the pinned starts of all pairs; ``None`` if the routes do not time as we
+    do in this mode (e.g. a late visit in the hard-window pass)."""
+    b = InsertionBuilder(problem, allow_late)
     partner = {n for nodes in problem.task_nodes if len(nodes) == 2 for n in nodes}
     for r, nodes in zip(b.routes, routes):
         r.nodes = list(nodes)
         r.pinned = {n: starts[n] for n in nodes if n in partner}
         if not b._refresh(r):
-            return routes  # the given routes do not time as we do; leave them alone
+            return None
     served = {int(problem.node_task[n]) for r in routes for n in r}
     missing = [t for t in range(problem.n_tasks) if t not in served]
-    if not missing:
-        return routes
-    width = [int(b.hi[problem.task_nodes[t][0]] - b.lo[problem.task_nodes[t][0]]) for t in missing]
-    order = [t for _, t in sorted(zip(((-len(problem.task_nodes[t]), w) for t, w in zip(missing, width)), missing))]
-    return b.build(order)
+    if missing:
+        width = [int(b.due[problem.task_nodes[t][0]] - b.lo[problem.task_nodes[t][0]]) for t in missing]
+        order = [t for _, t in sorted(zip(((-len(problem.task_nodes[t]), w) for t, w in zip(missing, width)),
+                                          missing))]
+        routes = b.build(order)
+    return routes, {n: t for r in b.routes for n, t in r.pinned.items()}
+
+
+def insertion_routes(problem: Problem) -> list[list[int]]:
+    """Routes by joint cheapest insertion, hard windows first, then lateness where allowed
+    (see module docstring)."""
+    b = InsertionBuilder(problem)
+    routes = b.build()
+    if problem.max_late.any():
+        late = _fill(problem, routes, {n: t for r in b.routes for n, t in r.pinned.items()}, allow_late=True)
+        routes = late[0] if late is not None else routes
+    return routes
+
+
+def repair_routes(problem: Problem, routes: list[list[int]], starts: dict[int, int]) -> list[list[int]]:
+    """Insert still-unassigned tasks into existing routes (pairs keep their ``starts``): hard
+    windows first, then lateness where allowed. Routes that do not time as we do are left alone."""
+    hard = _fill(problem, routes, starts, allow_late=False)
+    if hard is not None:
+        routes, starts = hard
+    if problem.max_late.any():
+        late = _fill(problem, routes, starts, allow_late=True)
+        routes = late[0] if late is not None else routes
+    return routes
