@@ -151,7 +151,7 @@ class InsertionBuilder:
         best = None
         for v in self.p.allowed_vehicles(x):
             r = self.routes[int(v)]
-            e, lat, cost, dm = self._positions(r, x)
+            e, lat, cost, _ = self._positions(r, x)
             ok = np.flatnonzero(e <= lat)
             if ok.size == 0:
                 continue
