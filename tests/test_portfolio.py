@@ -9,7 +9,7 @@ from nachtzorg import Scenario
 from nachtzorg.problem import Problem, compile_scenario
 from nachtzorg.schedule import schedule_routes, total_cost
 from nachtzorg.solve import SolveParams
-from nachtzorg.solve.portfolio import _eliminate_route, solve_night, spare_nurses, without_route
+from nachtzorg.solve.portfolio import _eliminate_route, _scratch_candidates, solve_night, spare_nurses, without_route
 
 from .conftest import client, night, nurse, visit
 
@@ -103,3 +103,19 @@ def test_spare_nurses_keeps_routes_when_no_nurse_can_be_spared():
     p = _three_parallel_visits()
     routes = _routes_by_task(p, [[0], [1], [2]])
     assert spare_nurses(p, routes) == routes
+
+
+def test_scratch_candidates_build_the_night_anew_without_the_last_nurse_of_each_kind():
+    """Two level-4 nurses and one level-3 nurse: one night without nurse 1 (the last level-4
+    nurse) and one without nurse 2, each with that nurse off and all six visits placed."""
+    p = _problem(night([client(f"c{i}", i, 1) for i in range(6)],
+                       [visit(f"v{i}", f"c{i}", "23:00", "06:00", 20) for i in range(6)],
+                       shifts=[nurse("n1"), nurse("n2"), nurse("n3", level=3)]))
+    routes = _routes_by_task(p, [[0, 1], [2, 3], [4, 5]])
+    cands = _scratch_candidates(p, routes)
+    assert sorted(v for _, _, v, _, _ in cands) == [1, 2]
+    for left_over, _, v, reduced, fresh in cands:
+        assert left_over == 0 and fresh[v] == []
+        assert sorted(n for r in fresh for n in r) == sorted(n for r in routes for n in r)
+        assert all(v not in reduced.allowed_vehicles(n) for r in fresh for n in r)
+        assert schedule_routes(reduced, fresh).feasible
