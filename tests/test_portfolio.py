@@ -119,3 +119,29 @@ def test_scratch_candidates_build_the_night_anew_without_the_last_nurse_of_each_
         assert sorted(n for r in fresh for n in r) == sorted(n for r in routes for n in r)
         assert all(v not in reduced.allowed_vehicles(n) for r in fresh for n in r)
         assert schedule_routes(reduced, fresh).feasible
+
+
+def test_elimination_starts_from_a_night_built_anew_only_when_it_leaves_fewer_visits_over(monkeypatch):
+    """The start handed to the search: the plan-derived one unless it leaves visits over and a
+    night built anew without one nurse leaves fewer (here: none)."""
+    import nachtzorg.solve.portfolio as pf
+
+    p = _six_loose_visits()
+    routes = _routes_by_task(p, [[0, 1], [2, 3], [4, 5]])
+    seen: list[list[list[int]]] = []
+    monkeypatch.setattr(pf, "_improve", lambda problem, within, start, *a: seen.append(start))
+    plan_derived = pf._spare_candidates(p, routes)
+    assert plan_derived[0][0] == 0  # the six visits fit on two routes: no night built anew needed
+    calls: list[int] = []
+    real_scratch = pf._scratch_candidates
+    monkeypatch.setattr(pf, "_scratch_candidates", lambda *a: calls.append(1) or real_scratch(*a))
+    pf._eliminate_route(p, routes, total_cost(p, routes), SolveParams(time_limit_s=0.1), 0.1)
+    assert calls == [] and seen == [plan_derived[0][4]]
+
+    worse = [(3, *c[1:]) for c in plan_derived]  # pretend every plan-derived start leaves 3 over
+    monkeypatch.setattr(pf, "_spare_candidates", lambda *a: worse)
+    seen.clear()
+    pf._eliminate_route(p, routes, total_cost(p, routes), SolveParams(time_limit_s=0.1), 0.1)
+    assert calls == [1] and len(seen) == 1
+    fresh = seen[0]
+    assert fresh[2] == [] and sorted(n for r in fresh for n in r) == sorted(n for r in routes for n in r)
