@@ -141,6 +141,10 @@ class InsertionBuilder:
             return 0
         return np.maximum(start - self.due[x], 0) * int(self.p.late_cost[x])
 
+    def pinned_starts(self) -> dict[int, int]:
+        """The fixed start (s) of every two-nurse copy on the routes."""
+        return {n: t for r in self.routes for n, t in r.pinned.items()}
+
     def _insert(self, r: _Route, k: int, x: int, pin: int | None = None) -> None:
         r.nodes.insert(k, x)
         if pin is not None:
@@ -220,6 +224,10 @@ def _fill(problem: Problem, routes: list[list[int]], starts: dict[int, int],
     """``routes`` with still-unassigned tasks inserted where they fit (pairs keep their
     ``starts``), and the pinned starts of all pairs; ``None`` if the routes do not time as we
     do in this mode (e.g. a late visit in the hard-window pass)."""
+    served = {int(problem.node_task[n]) for r in routes for n in r}
+    missing = [t for t in range(problem.n_tasks) if t not in served]
+    if not missing:
+        return routes, starts
     b = InsertionBuilder(problem, allow_late)
     partner = {n for nodes in problem.task_nodes if len(nodes) == 2 for n in nodes}
     for r, nodes in zip(b.routes, routes):
@@ -227,14 +235,9 @@ def _fill(problem: Problem, routes: list[list[int]], starts: dict[int, int],
         r.pinned = {n: starts[n] for n in nodes if n in partner}
         if not b._refresh(r):
             return None
-    served = {int(problem.node_task[n]) for r in routes for n in r}
-    missing = [t for t in range(problem.n_tasks) if t not in served]
-    if missing:
-        width = [int(b.due[problem.task_nodes[t][0]] - b.lo[problem.task_nodes[t][0]]) for t in missing]
-        order = [t for _, t in sorted(zip(((-len(problem.task_nodes[t]), w) for t, w in zip(missing, width)),
-                                          missing))]
-        routes = b.build(order)
-    return routes, {n: t for r in b.routes for n, t in r.pinned.items()}
+    width = [int(b.due[problem.task_nodes[t][0]] - b.lo[problem.task_nodes[t][0]]) for t in missing]
+    order = [t for _, t in sorted(zip(((-len(problem.task_nodes[t]), w) for t, w in zip(missing, width)), missing))]
+    return b.build(order), b.pinned_starts()
 
 
 def insertion_routes(problem: Problem) -> list[list[int]]:
@@ -243,7 +246,7 @@ def insertion_routes(problem: Problem) -> list[list[int]]:
     b = InsertionBuilder(problem)
     routes = b.build()
     if problem.max_late.any():
-        late = _fill(problem, routes, {n: t for r in b.routes for n, t in r.pinned.items()}, allow_late=True)
+        late = _fill(problem, routes, b.pinned_starts(), allow_late=True)
         routes = late[0] if late is not None else routes
     return routes
 

@@ -52,9 +52,14 @@ ELIMINATION_SHARE = 0.2
 MIN_RUN_S = 0.05
 
 
-def _served_all(problem: Problem, routes: list[list[int]]) -> bool:
+def _left_over(problem: Problem, routes: list[list[int]]) -> int:
+    """Visits (tasks) not fully on ``routes``."""
     on = {n for r in routes for n in r}
-    return all(all(x in on for x in nodes) for nodes in problem.task_nodes)
+    return sum(1 for nodes in problem.task_nodes if not all(x in on for x in nodes))
+
+
+def _served_all(problem: Problem, routes: list[list[int]]) -> bool:
+    return _left_over(problem, routes) == 0
 
 
 def without_route(problem: Problem, routes: list[list[int]], vehicle: int) -> tuple[Problem, list[list[int]]]:
@@ -78,9 +83,7 @@ def _spare_candidates(problem: Problem, routes: list[list[int]]) -> list[tuple[i
             continue
         reduced, rest = without_route(problem, routes, v)
         rest = _repaired(reduced, rest)
-        on = {n for x in rest for n in x}
-        left_over = sum(1 for nodes in problem.task_nodes if not all(n in on for n in nodes))
-        out.append((left_over, len(r), v, reduced, rest))
+        out.append((_left_over(problem, rest), len(r), v, reduced, rest))
     out.sort(key=lambda c: c[:3])
     return out
 
@@ -102,9 +105,7 @@ def _scratch_candidates(problem: Problem, routes: list[list[int]]) -> list[tuple
     for v in kinds.values():
         reduced, _ = without_route(p, routes, v)
         fresh = insertion_routes(reduced)
-        on = {n for x in fresh for n in x}
-        left_over = sum(1 for nodes in p.task_nodes if not all(n in on for n in nodes))
-        out.append((left_over, len(routes[v]), v, reduced, fresh))
+        out.append((_left_over(p, fresh), len(routes[v]), v, reduced, fresh))
     return out
 
 
