@@ -5,11 +5,14 @@ Generates invented nights with ``nachtzorg.synthetic.generate_night`` (the gener
 ``examples/assen/generate.py``): for each seed the 56-visit Assen-like night (3 nurses) and
 nights of 30, 60, 120 and 200 visits (``benchmarks/nights.py`` sizes), and solves each with the
 planner's own solver (``solve_night``, what ``plan_night`` runs) for ``--short`` and ``--long``
-seconds, one after the other, one thread. Prints the objective of both (cost units: micro-euros,
+seconds, one after the other. ``--workers 2`` runs the solver's portfolio runs side by side in two
+processes (``SolveParams.workers``), for the short and the long solve alike unless
+``--long-workers`` says otherwise; the default is one process. Prints the objective of both (cost units: micro-euros,
 including penalties for unserved visits), visits served, and the relative difference.
 
     nice python benchmarks/night_short_vs_long.py --seeds 1 2 3 --short 2 --long 60
     python benchmarks/night_short_vs_long.py --seeds 1 2 --sizes 120 --repeat 5
+    nice python benchmarks/night_short_vs_long.py --seeds 1 2 3 4 5 6 --workers 2
 """
 
 from __future__ import annotations
@@ -36,7 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--long", type=float, default=60.0, help="seconds")
     ap.add_argument("--repeat", type=int, default=1,
                     help="short solves per night (time-limited runs differ); the first is compared, all are listed")
+    ap.add_argument("--workers", type=int, default=1, help="processes per solve (SolveParams.workers)")
+    ap.add_argument("--long-workers", type=int, default=None, help="processes for the long solve (default: --workers)")
     args = ap.parse_args(argv)
+    workers = {"short": args.workers, "long": args.long_workers or args.workers}
     rows = []
     for seed in args.seeds:
         for n in args.sizes:
@@ -45,12 +51,13 @@ def main(argv: list[str] | None = None) -> int:
             res = {}
             repeats = []
             for label, tl in [("short", args.short)] * args.repeat + [("long", args.long)]:
-                r = solve_night(p, SolveParams(time_limit_s=tl))
+                r = solve_night(p, SolveParams(time_limit_s=tl, workers=workers[label]))
                 out = {"objective": r.objective, "wall_s": round(r.wall_s, 2),
                        "served": sum(1 for t in range(p.n_tasks)
                                      if all(any(x in route for route in r.routes) for x in p.task_nodes[t])),
                        "nurses": sum(1 for route in r.routes if route),
-                       "feasible_timing": schedule_routes(p, r.routes).feasible, "winner": r.status}
+                       "feasible_timing": schedule_routes(p, r.routes).feasible, "winner": r.status,
+                       "workers": workers[label]}
                 res.setdefault(label, out)
                 if label == "short":
                     repeats.append(out)

@@ -53,7 +53,8 @@ def ten_orgs(workers: int) -> dict:
     scenario = generate_night(120, 7, 10, seed=5)
     t = time.perf_counter()
     with ProcessPoolExecutor(workers) as ex:
-        cg = coalition_costs(scenario, CoalitionParams(grand=SolveParams(time_limit_s=5)), executor=ex)
+        # as `nachtzorg share --workers W`: the grand coalition's runs side by side too
+        cg = coalition_costs(scenario, CoalitionParams(grand=SolveParams(time_limit_s=5, workers=workers)), executor=ex)
     t_coal = time.perf_counter() - t
     game = cg.game()
     sh, nu = shapley(game), nucleolus(game)

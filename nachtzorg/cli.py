@@ -97,7 +97,8 @@ def _solve_params(args: argparse.Namespace):
     time_limit = args.time_limit
     if time_limit is None and args.solution_limit is None:
         time_limit = DEFAULT_TIME_LIMIT_S
-    return SolveParams(time_limit_s=time_limit, solution_limit=args.solution_limit, seed=args.seed)
+    return SolveParams(time_limit_s=time_limit, solution_limit=args.solution_limit, seed=args.seed,
+                       workers=args.workers)
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -153,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--solution-limit", type=int, default=None,
                    help="stop after this many improving solutions (deterministic; no time limit unless given)")
     p.add_argument("--seed", type=int, default=0, help="search seed (same input + seed + solution limit = same plan)")
+    p.add_argument("--workers", type=int, default=1, metavar="W",
+                   help="processes for a time-limited search: with 2 or more the solver's runs go side by side, "
+                        "each with the whole --time-limit (Linux; default 1)")
     p.add_argument("--travel-cache", default=None, metavar="DIR",
                    help="keep travel-time tables in DIR and reuse them (overrides the scenario's travel.cache_dir)")
     p.set_defaults(func=cmd_plan)

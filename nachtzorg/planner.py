@@ -33,7 +33,8 @@ def plan_night(scenario: Scenario, params: SolveParams | None = None, *,
              result.build_s, result.objective)
     info = {"status": result.status, "wall_s": round(result.wall_s, 3), "build_s": round(result.build_s, 3),
             "objective_units": result.objective, "seed": params.seed,
-            "time_limit_s": params.time_limit_s or 0, "solution_limit": params.solution_limit or 0}
+            "time_limit_s": params.time_limit_s or 0, "solution_limit": params.solution_limit or 0,
+            "workers": params.workers}
     return build_plan(scenario, compiled, result.routes, info)
 
 

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import copy
+import logging
+import os
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from nachtzorg import Scenario
+from nachtzorg.exceptions import InputError
 from nachtzorg.problem import Problem, compile_scenario
 from nachtzorg.schedule import schedule_routes, total_cost
-from nachtzorg.solve import SolveParams
+from nachtzorg.solve import SolveParams, portfolio
 from nachtzorg.solve.portfolio import _eliminate_route, _scratch_candidates, solve_night, spare_nurses, without_route
 
 from .conftest import client, night, nurse, visit
@@ -145,3 +151,97 @@ def test_elimination_starts_from_a_night_built_anew_only_when_it_leaves_fewer_vi
     assert calls == [1] and len(seen) == 1
     fresh = seen[0]
     assert fresh[2] == [] and sorted(n for r in fresh for n in r) == sorted(n for r in routes for n in r)
+
+
+def _free_nurses_night(two_nurse: bool = True) -> Problem:
+    """Seven visits (one of them for two nurses when ``two_nurse``), three nurses without a fixed
+    cost, so no route elimination: the portfolio is its runs alone."""
+    clients = [client(f"c{i}", (i % 3) * 3 - 3, (i // 3) * 3 - 3) for i in range(7)]
+    visits = [visit(f"v{i}", f"c{i}", "23:00", "06:00", 20) for i in range(6)]
+    visits.append(visit("hoist", "c6", "00:00", "02:00", 30, nurses=2 if two_nurse else 1))
+    return _problem(night(clients, visits, shifts=[nurse(f"n{i}", cost_per_shift_eur=0) for i in range(3)]))
+
+
+def _record_runs(monkeypatch: pytest.MonkeyPatch, log_file: Path) -> None:
+    """Each portfolio run appends its process id and time limit to ``log_file`` (forked workers
+    inherit the patch)."""
+    real = portfolio.solve_problem
+
+    def recording(problem: Problem, params: SolveParams, **kw: Any):
+        with open(log_file, "a") as f:
+            f.write(f"{os.getpid()} {params.time_limit_s}\n")
+        return real(problem, params, **kw)
+
+    monkeypatch.setattr(portfolio, "solve_problem", recording)
+
+
+def test_side_by_side_runs_each_get_the_whole_budget_in_their_own_process(tmp_path, monkeypatch):
+    p = _free_nurses_night()
+    assert not p.fixed_cost.any()
+    log_file = tmp_path / "runs.txt"
+    _record_runs(monkeypatch, log_file)
+    res = solve_night(p, SolveParams(time_limit_s=0.6, workers=2))
+    runs = [line.split() for line in log_file.read_text().splitlines()]
+    assert len(runs) == 2 and len({pid for pid, _ in runs}) == 2 and str(os.getpid()) in {pid for pid, _ in runs}
+    assert all(float(t) > 0.5 for _, t in runs)
+    assert {"cost_insertion+ortools", "cost_ortools"} <= set(res.stats)
+    assert schedule_routes(p, res.routes).feasible and res.objective == total_cost(p, res.routes)
+    # One process: the same two runs one after the other, half the budget each.
+    log_file.unlink()
+    solve_night(p, SolveParams(time_limit_s=0.6))
+    runs = [line.split() for line in log_file.read_text().splitlines()]
+    assert len(runs) == 2 and {pid for pid, _ in runs} == {str(os.getpid())}
+    assert all(float(t) < 0.35 for _, t in runs)
+
+
+def test_extra_workers_run_or_tools_start_with_the_next_seeds(tmp_path, monkeypatch):
+    p = _free_nurses_night(two_nurse=False)
+    res = solve_night(p, SolveParams(time_limit_s=0.4, workers=3, seed=5))
+    assert {"cost_ortools", "cost_ortools seed +1", "cost_ortools seed +2"} <= set(res.stats)
+    assert res.objective == min(v for k, v in res.stats.items() if k.startswith("cost_"))
+    # Without two-nurse visits, fixed costs or workers there is nothing to combine: one plain run.
+    assert solve_night(p, SolveParams(time_limit_s=0.2)).status not in res.stats
+
+
+def test_a_failed_worker_costs_its_runs_not_the_night(monkeypatch, caplog):
+    p = _free_nurses_night()
+    parent, real = os.getpid(), portfolio._run_chain
+
+    def lost_in_workers(*args: Any, **kw: Any):
+        if os.getpid() != parent:
+            raise RuntimeError("worker lost")
+        return real(*args, **kw)
+
+    monkeypatch.setattr(portfolio, "_run_chain", lost_in_workers)
+    with caplog.at_level(logging.WARNING, logger="nachtzorg.solve.portfolio"):
+        res = solve_night(p, SolveParams(time_limit_s=0.4, workers=2))
+    assert "cost_insertion+ortools" in res.stats and "cost_ortools" not in res.stats
+    assert "worker lost" in caplog.text
+    assert schedule_routes(p, res.routes).feasible
+
+
+def test_workers_must_be_positive():
+    with pytest.raises(InputError, match="workers must be >= 1, got 0"):
+        SolveParams(workers=0)
+
+
+def test_the_first_side_by_side_run_pauses_for_route_elimination(tmp_path, monkeypatch):
+    """A start that leaves every visit out: without the pause the single run goes on to the end
+    and route elimination never starts; with it, the run stops halfway, its plan serves all six
+    visits, and route elimination starts from there."""
+    p = _six_loose_visits()
+    empty: list[list[int]] = [[] for _ in range(p.n_vehicles)]
+    params = SolveParams(time_limit_s=0.6)
+    whole = portfolio._run_chain(p, params, params, [("ortools", None)], empty, 0.6, True)
+    assert "route_eliminated" not in whole.stats and set(whole.plans) == {"insertion", "ortools"}
+    log_file = tmp_path / "runs.txt"
+    _record_runs(monkeypatch, log_file)
+    paused = portfolio._run_chain(p, params, params, [("ortools", None)], empty, 0.6, True, True)
+    assert "route_eliminated" in paused.stats
+    first = float(log_file.read_text().splitlines()[0].split()[1])
+    assert 0.2 < first < 0.35  # half of the budget
+    assert all(_served_all_six(p, routes) for name, routes in paused.plans.items() if name != "insertion")
+
+
+def _served_all_six(p: Problem, routes: list[list[int]]) -> bool:
+    return sorted(n for r in routes for n in r) == sorted(x for nodes in p.task_nodes for x in nodes)

@@ -35,7 +35,8 @@ def add_share_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write a self-contained HTML report (atomically)")
     par = parser.add_mutually_exclusive_group()
     par.add_argument("--workers", type=int, default=None, metavar="W",
-                     help="solve coalitions on W local processes (default: serial)")
+                     help="solve coalitions on W local processes, and the grand coalition's runs side by side "
+                          "(default: serial)")
     par.add_argument("--dask", metavar="ADDRESS", default=None,
                      help="solve coalitions on a Dask cluster (scheduler address)")
     parser.add_argument("--time-limit", type=float, default=5.0,
@@ -180,9 +181,10 @@ def run_share_scenario(args: argparse.Namespace, stdout: TextIO | None = None,
         scenario = load_scenario(args.scenario)
         if not args.time_limit > 0:
             raise GameError(f"--time-limit must be > 0, got {args.time_limit}")
-        params = CoalitionParams(grand=SolveParams(time_limit_s=args.time_limit))
         if args.workers is not None and args.workers < 1:
             raise GameError(f"--workers must be >= 1, got {args.workers}")
+        # the grand coalition is solved before the others fan out: its runs may use the workers
+        params = CoalitionParams(grand=SolveParams(time_limit_s=args.time_limit, workers=args.workers or 1))
         executor = executor_for(workers=args.workers, dask=args.dask)
         try:
             cg = coalition_costs(scenario, params, executor=executor)

@@ -10,6 +10,9 @@ is the fallback when neither run finds anything within its budget. Without two-n
 there is one run, from OR-Tools' own start. Each candidate is re-timed and costed by our own
 schedule, not by the solver's word.
 
+With ``SolveParams.workers`` of 2 or more the runs go side by side in forked processes, each
+with the whole budget (:func:`solve_night`).
+
 Route elimination (time-limited runs, nurses with a fixed cost): before a run, when the best plan
 so far serves every visit (the night is not over-full), a fifth of the budget goes to one
 attempt at doing with one nurse fewer. Each nurse's visits are taken out in turn and she is
@@ -25,7 +28,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import multiprocessing
+import sys
 import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
@@ -172,32 +179,42 @@ def _improve(problem: Problem, within: Problem, routes: list[list[int]], cost: i
     return (candidate, c) if c < cost else None
 
 
-def solve_night(problem: Problem, params: SolveParams) -> SolveResult:
-    """Best of the two starts, with route elimination (see module docstring); deterministic
-    with a solution limit (no route elimination then).
+#: A start: its name in the portfolio, and the routes OR-Tools starts from (``None``: its own start).
+Spec = tuple[str, list[list[int]] | None]
 
-    OR-Tools' iterated local search does not stop at a solution limit (measured with 9.15:
-    it runs on until the time limit, or forever without one), so a run without a time limit
-    uses guided local search, which honours the solution limit.
-    """
-    if params.time_limit_s is None and params.metaheuristic == "ils":
-        params = dataclasses.replace(params, metaheuristic="gls")
+
+@dataclasses.dataclass
+class _Chain:
+    """What one chain of portfolio runs found: plans and their costs by name."""
+
+    plans: dict[str, list[list[int]]]
+    costs: dict[str, int]
+    stats: dict[str, float]
+    build_s: float
+
+
+def _run_chain(problem: Problem, params: SolveParams, run: SolveParams, specs: list[Spec],
+               start: list[list[int]], limit: float | None, may_eliminate: bool,
+               pause_for_elimination: bool = False) -> _Chain:
+    """The portfolio runs of ``specs`` one after the other within ``limit`` seconds (``None``:
+    solution-limited), each with an equal share of what is left, and route elimination before a
+    run when the best plan so far serves every visit (module docstring). ``run`` holds the
+    search parameters of the runs, ``params`` those of route elimination.
+
+    ``pause_for_elimination``: when route elimination may apply but ``start`` leaves visits out,
+    the last run stops halfway so that route elimination can start from its plan if that serves
+    every visit; otherwise a run continues from the best plan (side-by-side chains, which hold a
+    single run each)."""
     t0 = time.perf_counter()
+    continued = -1
+    if pause_for_elimination and may_eliminate and not _served_all(problem, start):
+        specs = [*specs, (f"{specs[-1][0]} continued", None)]
+        continued = len(specs) - 1
     two_nurse = any(len(n) == 2 for n in problem.task_nodes)
-    limit = params.time_limit_s
-    may_eliminate = limit is not None and params.metaheuristic == "ils" and bool(problem.fixed_cost.any())
-    if not two_nurse and not may_eliminate:
-        return solve_problem(problem, params)
-    start = insertion_routes(problem)  # always feasible by our own timing: the floor of the portfolio
-    costs = {"insertion": total_cost(problem, start)}
     plans = {"insertion": start}
+    costs = {"insertion": total_cost(problem, start)}
     stats: dict[str, float] = {}
     build_s = 0.0
-    # OR-Tools' own start needs no help without two-nurse visits (module docstring).
-    specs = [("insertion+ortools", start), ("ortools", None)] if two_nurse else [("ortools", None)]
-    run = params
-    if two_nurse and params.ils_removed_visits is None:  # both runs size their ruin by the same start
-        run = dataclasses.replace(run, ils_removed_visits=ruin_size(start))
     for k, (name, initial) in enumerate(specs):
         best = min(costs, key=costs.__getitem__)
         if may_eliminate and "route_eliminated" not in stats and _served_all(problem, plans[best]):
@@ -215,6 +232,8 @@ def solve_night(problem: Problem, params: SolveParams) -> SolveResult:
             seconds = (limit - (time.perf_counter() - t0)) / (len(specs) - k)
             if seconds < MIN_RUN_S:
                 break
+        if k == continued:
+            initial = plans[best]
         try:
             res = solve_problem(problem, dataclasses.replace(run, time_limit_s=seconds), initial_routes=initial,
                                 warm_ils=True)
@@ -224,6 +243,98 @@ def solve_night(problem: Problem, params: SolveParams) -> SolveResult:
         build_s += res.build_s
         plans[name] = _repaired(problem, res.routes) if two_nurse else res.routes
         costs[name] = total_cost(problem, plans[name])
+    return _Chain(plans, costs, stats, build_s)
+
+
+def _chain_job(args: tuple) -> _Chain:
+    """:func:`_run_chain` in a worker process; its time limit counts from the worker's start."""
+    return _run_chain(*args)
+
+
+def _fork_context() -> multiprocessing.context.BaseContext | None:
+    """The fork start method where it is safe and fast (Linux): a forked worker starts in
+    milliseconds with everything imported, where a spawned one re-imports OR-Tools and pandas
+    (about 0.8 s, half of a 2 s budget). ``None`` elsewhere (side-by-side runs are then off)."""
+    if sys.platform != "linux" or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    return multiprocessing.get_context("fork")
+
+
+def _side_by_side(problem: Problem, params: SolveParams, run: SolveParams, chains: list[tuple[list[Spec], int]],
+                  start: list[list[int]], limit: float, may_eliminate: bool) -> list[_Chain]:
+    """The first chain in this process, the others at the same time in forked worker processes,
+    each with the whole of ``limit``; a chain is its starts and the number added to the seed.
+    The first chain pauses for route elimination (:func:`_run_chain`), the others run whole.
+    A worker that fails is logged and left out."""
+    ctx = _fork_context()
+    assert ctx is not None
+    jobs = [(problem, dataclasses.replace(params, seed=params.seed + plus), dataclasses.replace(run, seed=run.seed + plus),
+             specs, start, limit, may_eliminate, i == 0) for i, (specs, plus) in enumerate(chains)]
+    # The fork happens at submit. Python 3.12 warns about forking a process with threads; the only
+    # other thread here is numpy's idle OpenBLAS pool, which is fork-safe (it has atfork handlers).
+    with ProcessPoolExecutor(max_workers=len(jobs) - 1, mp_context=ctx) as pool:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            futures = [pool.submit(_chain_job, job) for job in jobs[1:]]
+        out = [_chain_job(jobs[0])]
+        for f in futures:
+            try:
+                out.append(f.result())
+            except Exception as e:  # noqa: BLE001 - a lost worker costs its plans, not the night
+                log.warning("a side-by-side portfolio run failed: %s: %s", type(e).__name__, e)
+    return out
+
+
+def solve_night(problem: Problem, params: SolveParams) -> SolveResult:
+    """Best of the two starts, with route elimination (see module docstring); deterministic
+    with a solution limit (no route elimination then).
+
+    With ``params.workers`` of 2 or more and a time limit (on Linux), the runs go side by side
+    in worker processes instead of one after the other, each with the whole budget: the run from
+    our insertion (in this process; it pauses halfway for route elimination when our insertion
+    leaves visits out, see :func:`_run_chain`), the run from OR-Tools' own start, and further
+    runs from OR-Tools' start with the next seeds (without two-nurse visits: OR-Tools' start with
+    ``seed``, ``seed + 1``, ...); each tries route elimination from a start that serves every
+    visit. On 30 generated nights at 2 s the plans served a few visits more in all, about as
+    many as one process in 4 s (``benchmarks/README.md``).
+
+    OR-Tools' iterated local search does not stop at a solution limit (measured with 9.15:
+    it runs on until the time limit, or forever without one), so a run without a time limit
+    uses guided local search, which honours the solution limit.
+    """
+    if params.time_limit_s is None and params.metaheuristic == "ils":
+        params = dataclasses.replace(params, metaheuristic="gls")
+    t0 = time.perf_counter()
+    two_nurse = any(len(n) == 2 for n in problem.task_nodes)
+    limit = params.time_limit_s
+    may_eliminate = limit is not None and params.metaheuristic == "ils" and bool(problem.fixed_cost.any())
+    side_by_side = limit is not None and params.workers > 1 and _fork_context() is not None
+    if not two_nurse and not may_eliminate and not side_by_side:
+        return solve_problem(problem, params)
+    start = insertion_routes(problem)  # always feasible by our own timing: the floor of the portfolio
+    # OR-Tools' own start needs no help without two-nurse visits (module docstring).
+    specs: list[Spec] = [("insertion+ortools", start), ("ortools", None)] if two_nurse else [("ortools", None)]
+    run = params
+    if two_nurse and params.ils_removed_visits is None:  # both runs size their ruin by the same start
+        run = dataclasses.replace(run, ils_removed_visits=ruin_size(start))
+    if side_by_side:
+        assert limit is not None
+        chains = [([s], 0) for s in specs]
+        chains += [([(f"ortools seed +{i}", None)], i) for i in range(1, params.workers - len(chains) + 1)]
+        left = limit - (time.perf_counter() - t0)
+        results = _side_by_side(problem, params, run, chains, start, left, may_eliminate)
+    else:
+        results = [_run_chain(problem, params, run, specs, start, limit, may_eliminate)]
+    plans: dict[str, list[list[int]]] = {}
+    costs: dict[str, int] = {}
+    stats: dict[str, float] = {}
+    for r in results:
+        for name, routes in r.plans.items():
+            if name not in plans or r.costs[name] < costs[name]:
+                plans[name], costs[name] = routes, r.costs[name]
+        for key, value in r.stats.items():
+            stats[key] = max(value, stats.get(key, value))
     best = min(costs, key=costs.__getitem__)
     stats.update({f"cost_{k}": float(v) for k, v in costs.items()})
-    return SolveResult(plans[best], costs[best], best, time.perf_counter() - t0, build_s, stats)
+    return SolveResult(plans[best], costs[best], best, time.perf_counter() - t0, sum(r.build_s for r in results),
+                       stats)

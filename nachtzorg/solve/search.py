@@ -72,6 +72,9 @@ class SolveParams:
     average number of visits a SISR ruin removes, and its longest removed string; ``None``
     picks it from the routes' length (:func:`ruin_size`). ``ils_temperature``: simulated annealing
     (initial, final) temperature in cost units for accepting a worse reference solution.
+    ``workers``: processes for the runs of a night solve (:func:`.portfolio.solve_night`): with 2
+    or more and a time limit its runs go side by side, each with the whole budget, instead of one
+    after the other; :func:`solve_problem` itself is always one thread.
     """
 
     time_limit_s: float | None = 5.0
@@ -84,6 +87,7 @@ class SolveParams:
     fallback_first_solution: FirstSolution = "parallel_cheapest_insertion"
     ils_removed_visits: int | None = None
     ils_temperature: tuple[float, float] = (1000.0, 1.0)
+    workers: int = 1
 
     def __post_init__(self) -> None:
         if self.time_limit_s is None and self.solution_limit is None:
@@ -101,6 +105,8 @@ class SolveParams:
             raise InputError(f"unknown metaheuristic {self.metaheuristic!r}; choose ils, gls or greedy")
         if self.ils_removed_visits is not None and self.ils_removed_visits < 1:
             raise InputError(f"ils_removed_visits must be >= 1, got {self.ils_removed_visits}")
+        if self.workers < 1:
+            raise InputError(f"workers must be >= 1, got {self.workers}")
         t0, t1 = self.ils_temperature
         if not (t0 > 0 and t1 > 0):
             raise InputError(f"ils_temperature must be two positive numbers, got {self.ils_temperature}")
