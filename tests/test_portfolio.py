@@ -245,3 +245,30 @@ def test_the_first_side_by_side_run_pauses_for_route_elimination(tmp_path, monke
 
 def _served_all_six(p: Problem, routes: list[list[int]]) -> bool:
     return sorted(n for r in routes for n in r) == sorted(x for nodes in p.task_nodes for x in nodes)
+
+
+def test_plan_chains_gives_one_worker_to_route_elimination_when_our_start_serves_every_visit():
+    ins, ort = ("insertion+ortools", [[1]]), ("ortools", None)
+    first, elimination = portfolio._plan_chains([ins, ort], True, True, 2)
+    assert first.specs == [ins] and not first.may_eliminate and not first.pause
+    assert elimination.may_eliminate and elimination.elimination_share == portfolio.ELIMINATION_CHAIN_SHARE
+    paused, other = portfolio._plan_chains([ins, ort], False, True, 2)
+    assert paused.specs == [ins] and paused.may_eliminate and paused.pause
+    assert other.specs == [ort] and not other.may_eliminate
+    chains = portfolio._plan_chains([ort], False, False, 3)
+    assert [c.specs[0][0] for c in chains] == ["ortools", "ortools seed +1", "ortools seed +2"]
+    assert [c.seed_plus for c in chains] == [0, 1, 2] and not any(c.may_eliminate for c in chains)
+
+
+def test_the_route_elimination_chain_spends_its_budget_on_the_attempt(tmp_path, monkeypatch):
+    p = _six_loose_visits()
+    start = _routes_by_task(p, [[0, 1], [2, 3], [4, 5]])
+    log_file = tmp_path / "runs.txt"
+    _record_runs(monkeypatch, log_file)
+    params = SolveParams(time_limit_s=0.6)
+    out = portfolio._run_chain(p, params, params, [("ortools", None)], start, 0.6, True, False,
+                               portfolio.ELIMINATION_CHAIN_SHARE)
+    assert out.stats["route_eliminated"] == 1.0
+    assert min(out.costs, key=out.costs.__getitem__) == "route elimination"
+    attempt = float(log_file.read_text().splitlines()[0].split()[1])
+    assert attempt == pytest.approx(0.6 * portfolio.ELIMINATION_CHAIN_SHARE)

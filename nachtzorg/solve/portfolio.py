@@ -195,11 +195,12 @@ class _Chain:
 
 def _run_chain(problem: Problem, params: SolveParams, run: SolveParams, specs: list[Spec],
                start: list[list[int]], limit: float | None, may_eliminate: bool,
-               pause_for_elimination: bool = False) -> _Chain:
+               pause_for_elimination: bool = False, elimination_share: float = ELIMINATION_SHARE) -> _Chain:
     """The portfolio runs of ``specs`` one after the other within ``limit`` seconds (``None``:
-    solution-limited), each with an equal share of what is left, and route elimination before a
-    run when the best plan so far serves every visit (module docstring). ``run`` holds the
-    search parameters of the runs, ``params`` those of route elimination.
+    solution-limited), each with an equal share of what is left, and route elimination, with
+    ``elimination_share`` of ``limit``, before a run when the best plan so far serves every visit
+    (module docstring). ``run`` holds the search parameters of the runs, ``params`` those of
+    route elimination.
 
     ``pause_for_elimination``: when route elimination may apply but ``start`` leaves visits out,
     the last run stops halfway so that route elimination can start from its plan if that serves
@@ -219,7 +220,7 @@ def _run_chain(problem: Problem, params: SolveParams, run: SolveParams, specs: l
         best = min(costs, key=costs.__getitem__)
         if may_eliminate and "route_eliminated" not in stats and _served_all(problem, plans[best]):
             assert limit is not None
-            out = _eliminate_route(problem, plans[best], costs[best], params, limit * ELIMINATION_SHARE)
+            out = _eliminate_route(problem, plans[best], costs[best], params, limit * elimination_share)
             stats["route_eliminated"] = float(out is not None)
             if out is not None:  # the rest of the budget improves the plan without that nurse
                 routes, cost, reduced = out
@@ -260,16 +261,51 @@ def _fork_context() -> multiprocessing.context.BaseContext | None:
     return multiprocessing.get_context("fork")
 
 
-def _side_by_side(problem: Problem, params: SolveParams, run: SolveParams, chains: list[tuple[list[Spec], int]],
-                  start: list[list[int]], limit: float, may_eliminate: bool) -> list[_Chain]:
+@dataclasses.dataclass(frozen=True)
+class _ChainPlan:
+    """One side-by-side chain (:func:`_run_chain`): its starts, the number added to the seed,
+    whether it may try route elimination, pauses for it, and with what share of the budget."""
+
+    specs: list[Spec]
+    seed_plus: int = 0
+    may_eliminate: bool = False
+    pause: bool = False
+    elimination_share: float = ELIMINATION_SHARE
+
+
+#: Share of the budget of the side-by-side chain that does route elimination alone; the rest
+#: covers building its starts (about 0.1 s on 120 visits at 2 s).
+ELIMINATION_CHAIN_SHARE = 0.9
+
+
+def _plan_chains(specs: list[Spec], eliminate_from_start: bool, may_eliminate: bool, workers: int) -> list[_ChainPlan]:
+    """What ``workers`` side-by-side chains do. When route elimination can start from our
+    insertion (it serves every visit), one chain spends its whole budget on that attempt and the
+    first runs without one: on the 120-visit night of seed 5 at 2 s, a fifth of the budget in each
+    chain spared a nurse in 0 of 4 runs, the whole budget of one chain in 4 of 4
+    (``benchmarks/README.md``).
+    Otherwise the first chain pauses for route elimination. Then the other starts, then OR-Tools'
+    start with the next seeds."""
+    first, *others = specs
+    chains = [_ChainPlan([first])]
+    if eliminate_from_start:
+        chains.append(_ChainPlan([first], may_eliminate=True, elimination_share=ELIMINATION_CHAIN_SHARE))
+    else:
+        chains[0] = _ChainPlan([first], may_eliminate=may_eliminate, pause=True)
+    chains += [_ChainPlan([s]) for s in others]
+    chains += [_ChainPlan([(f"ortools seed +{i}", None)], seed_plus=i) for i in range(1, workers - len(chains) + 1)]
+    return chains[:workers]
+
+
+def _side_by_side(problem: Problem, params: SolveParams, run: SolveParams, chains: list[_ChainPlan],
+                  start: list[list[int]], limit: float) -> list[_Chain]:
     """The first chain in this process, the others at the same time in forked worker processes,
-    each with the whole of ``limit``; a chain is its starts and the number added to the seed.
-    The first chain pauses for route elimination (:func:`_run_chain`), the others run whole.
-    A worker that fails is logged and left out."""
+    each with the whole of ``limit``. A worker that fails is logged and left out."""
     ctx = _fork_context()
     assert ctx is not None
-    jobs = [(problem, dataclasses.replace(params, seed=params.seed + plus), dataclasses.replace(run, seed=run.seed + plus),
-             specs, start, limit, may_eliminate, i == 0) for i, (specs, plus) in enumerate(chains)]
+    jobs = [(problem, dataclasses.replace(params, seed=params.seed + c.seed_plus),
+             dataclasses.replace(run, seed=run.seed + c.seed_plus), c.specs, start, limit, c.may_eliminate, c.pause,
+             c.elimination_share) for c in chains]
     # The fork happens at submit. Python 3.12 warns about forking a process with threads; the only
     # other thread here is numpy's idle OpenBLAS pool, which is fork-safe (it has atfork handlers).
     with ProcessPoolExecutor(max_workers=len(jobs) - 1, mp_context=ctx) as pool:
@@ -290,13 +326,11 @@ def solve_night(problem: Problem, params: SolveParams) -> SolveResult:
     with a solution limit (no route elimination then).
 
     With ``params.workers`` of 2 or more and a time limit (on Linux), the runs go side by side
-    in worker processes instead of one after the other, each with the whole budget: the run from
-    our insertion (in this process; it pauses halfway for route elimination when our insertion
-    leaves visits out, see :func:`_run_chain`), the run from OR-Tools' own start, and further
-    runs from OR-Tools' start with the next seeds (without two-nurse visits: OR-Tools' start with
-    ``seed``, ``seed + 1``, ...); each tries route elimination from a start that serves every
-    visit. On 30 generated nights at 2 s the plans served a few visits more in all, about as
-    many as one process in 4 s (``benchmarks/README.md``).
+    in worker processes instead of one after the other, each with the whole budget
+    (:func:`_plan_chains`): the run from our insertion (in this process), then route elimination
+    alone when our insertion serves every visit, the run from OR-Tools' own start, and runs from
+    OR-Tools' start with the next seeds (without two-nurse visits, OR-Tools' start takes the
+    place of our insertion's run).
 
     OR-Tools' iterated local search does not stop at a solution limit (measured with 9.15:
     it runs on until the time limit, or forever without one), so a run without a time limit
@@ -319,10 +353,9 @@ def solve_night(problem: Problem, params: SolveParams) -> SolveResult:
         run = dataclasses.replace(run, ils_removed_visits=ruin_size(start))
     if side_by_side:
         assert limit is not None
-        chains = [([s], 0) for s in specs]
-        chains += [([(f"ortools seed +{i}", None)], i) for i in range(1, params.workers - len(chains) + 1)]
+        chains = _plan_chains(specs, may_eliminate and _served_all(problem, start), may_eliminate, params.workers)
         left = limit - (time.perf_counter() - t0)
-        results = _side_by_side(problem, params, run, chains, start, left, may_eliminate)
+        results = _side_by_side(problem, params, run, chains, start, left)
     else:
         results = [_run_chain(problem, params, run, specs, start, limit, may_eliminate)]
     plans: dict[str, list[list[int]]] = {}
