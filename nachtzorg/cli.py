@@ -94,6 +94,8 @@ class CliInputError(Exception):
 def _solve_params(args: argparse.Namespace):
     from .solve import SolveParams
 
+    if args.workers < 1:
+        raise CliInputError([f"--workers must be >= 1, got {args.workers}"])
     time_limit = args.time_limit
     if time_limit is None and args.solution_limit is None:
         time_limit = DEFAULT_TIME_LIMIT_S
@@ -105,8 +107,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from .io.writers import write_outputs
     from .planner import plan_night
 
+    params = _solve_params(args)
     scenario = load_scenario(args.scenario, args.travel_cache)
-    plan = plan_night(scenario, _solve_params(args))
+    plan = plan_night(scenario, params)
     files = write_outputs(plan, scenario, args.out)
     k = plan.kpis
     print(plan.summary())

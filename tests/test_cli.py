@@ -109,3 +109,10 @@ def test_usage_errors_exit_2(argv):
     with pytest.raises(SystemExit) as e:
         main(argv)
     assert e.value.code == 2
+
+
+def test_plan_rejects_zero_workers_before_reading_anything(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["plan", str(tmp_path / "missing.json"), "--out", str(out), "--workers", "0"]) == 2
+    assert "--workers must be >= 1, got 0" in capsys.readouterr().err
+    assert not out.exists()
