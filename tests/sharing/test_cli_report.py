@@ -119,3 +119,22 @@ def test_report_recommends_least_core_when_core_empty() -> None:
     assert rep.core_empty and rep.recommended == "least_core"
     assert "core is empty" in rep.explanation
     assert not rep.stability.loc["shapley", "in_core"]
+
+
+def test_share_workers_also_run_the_grand_coalition_side_by_side(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """`share SCENARIO --workers 2` hands the workers to the grand coalition's search too."""
+    from nachtzorg.cli import main
+    from nachtzorg.sharing import coalitions
+    from nachtzorg.sharing.game import GameError
+
+    seen = {}
+
+    def capture(scenario, params, executor=None):
+        seen["grand"] = params.grand
+        raise GameError("stopped after reading the parameters")
+
+    monkeypatch.setattr(coalitions, "coalition_costs", capture)
+    assen = Path(__file__).resolve().parents[2] / "examples" / "assen" / "scenario.json"
+    assert main(["share", str(assen), "--workers", "2", "--time-limit", "3"]) == 2
+    assert "stopped after reading" in capsys.readouterr().err
+    assert seen["grand"].workers == 2 and seen["grand"].time_limit_s == 3
