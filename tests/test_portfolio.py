@@ -272,3 +272,19 @@ def test_the_route_elimination_chain_spends_its_budget_on_the_attempt(tmp_path, 
     assert min(out.costs, key=out.costs.__getitem__) == "route elimination"
     attempt = float(log_file.read_text().splitlines()[0].split()[1])
     assert attempt == pytest.approx(0.6 * portfolio.ELIMINATION_CHAIN_SHARE)
+
+
+def test_the_time_limit_covers_building_our_start(monkeypatch):
+    """One process: the runs share what is left of the limit after our insertion, as before
+    the side-by-side change (a slow start must not push the night past its limit)."""
+    p = _free_nurses_night()
+    real = portfolio.insertion_routes
+
+    def slow(problem: Problem, **kw: Any):
+        import time
+        time.sleep(0.3)
+        return real(problem, **kw)
+
+    monkeypatch.setattr(portfolio, "insertion_routes", slow)
+    res = solve_night(p, SolveParams(time_limit_s=0.6))
+    assert res.wall_s < 0.8

@@ -195,7 +195,8 @@ class _Chain:
 
 def _run_chain(problem: Problem, params: SolveParams, run: SolveParams, specs: list[Spec],
                start: list[list[int]], limit: float | None, may_eliminate: bool,
-               pause_for_elimination: bool = False, elimination_share: float = ELIMINATION_SHARE) -> _Chain:
+               pause_for_elimination: bool = False, elimination_share: float = ELIMINATION_SHARE,
+               started: float | None = None) -> _Chain:
     """The portfolio runs of ``specs`` one after the other within ``limit`` seconds (``None``:
     solution-limited), each with an equal share of what is left, and route elimination, with
     ``elimination_share`` of ``limit``, before a run when the best plan so far serves every visit
@@ -205,8 +206,9 @@ def _run_chain(problem: Problem, params: SolveParams, run: SolveParams, specs: l
     ``pause_for_elimination``: when route elimination may apply but ``start`` leaves visits out,
     the last run stops halfway so that route elimination can start from its plan if that serves
     every visit; otherwise a run continues from the best plan (side-by-side chains, which hold a
-    single run each)."""
-    t0 = time.perf_counter()
+    single run each). ``started``: the ``time.perf_counter()`` from which ``limit`` counts
+    (default: now), so that work done before the chain, such as building ``start``, is in it."""
+    t0 = time.perf_counter() if started is None else started
     continued = -1
     if pause_for_elimination and may_eliminate and not _served_all(problem, start):
         specs = [*specs, (f"{specs[-1][0]} continued", None)]
@@ -357,7 +359,7 @@ def solve_night(problem: Problem, params: SolveParams) -> SolveResult:
         left = limit - (time.perf_counter() - t0)
         results = _side_by_side(problem, params, run, chains, start, left)
     else:
-        results = [_run_chain(problem, params, run, specs, start, limit, may_eliminate)]
+        results = [_run_chain(problem, params, run, specs, start, limit, may_eliminate, started=t0)]
     plans: dict[str, list[list[int]]] = {}
     costs: dict[str, int] = {}
     stats: dict[str, float] = {}
