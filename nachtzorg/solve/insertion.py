@@ -240,15 +240,20 @@ def _fill(problem: Problem, routes: list[list[int]], starts: dict[int, int],
     return b.build(order), b.pinned_starts()
 
 
+def _late_pass(problem: Problem, routes: list[list[int]], starts: dict[int, int]) -> list[list[int]]:
+    """``routes`` with what still fits when visits may be late (where any visit allows it)."""
+    if not problem.max_late.any():
+        return routes
+    late = _fill(problem, routes, starts, allow_late=True)
+    return routes if late is None else late[0]
+
+
 def insertion_routes(problem: Problem) -> list[list[int]]:
     """Routes by joint cheapest insertion, hard windows first, then lateness where allowed
     (see module docstring)."""
     b = InsertionBuilder(problem)
     routes = b.build()
-    if problem.max_late.any():
-        late = _fill(problem, routes, b.pinned_starts(), allow_late=True)
-        routes = late[0] if late is not None else routes
-    return routes
+    return _late_pass(problem, routes, b.pinned_starts())
 
 
 def repair_routes(problem: Problem, routes: list[list[int]], starts: dict[int, int]) -> list[list[int]]:
@@ -257,7 +262,4 @@ def repair_routes(problem: Problem, routes: list[list[int]], starts: dict[int, i
     hard = _fill(problem, routes, starts, allow_late=False)
     if hard is not None:
         routes, starts = hard
-    if problem.max_late.any():
-        late = _fill(problem, routes, starts, allow_late=True)
-        routes = late[0] if late is not None else routes
-    return routes
+    return _late_pass(problem, routes, starts)
