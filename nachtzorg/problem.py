@@ -14,6 +14,7 @@ nurse) and vehicle start/end nodes. A *task* is what can be served or left unass
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -90,6 +91,18 @@ class Problem:
         """Vehicles qualified for ``node``."""
         return np.flatnonzero(self.vehicle_level >= self.required_level[node])
 
+    @cached_property
+    def lists(self) -> ProblemLists:
+        """The arrays the pure-Python timing loops read, as Python lists (built once per problem;
+        indexing a numpy array element by element costs several times a list lookup)."""
+        return ProblemLists.of(self)
+
+    def __getstate__(self) -> dict:
+        # the cached lists are rebuilt where they are needed, not pickled to worker processes
+        state = dict(self.__dict__)
+        state.pop("lists", None)
+        return state
+
     def route_cost(self, vehicle: int, route: list[int]) -> int:
         """Fixed plus distance cost of one route (units), without lateness."""
         if not route:
@@ -97,6 +110,40 @@ class Problem:
         path = [int(self.start_node[vehicle]), *route, int(self.end_node[vehicle])]
         metres = int(self.distance[path[:-1], path[1:]].sum())
         return int(self.fixed_cost[vehicle]) + metres * int(self.cost_per_m[vehicle])
+
+
+@dataclass(frozen=True)
+class ProblemLists:
+    """A :class:`Problem`'s node and vehicle arrays as Python ints (seconds, metres): what the
+    timing loops of :mod:`nachtzorg.schedule` read. ``windows[i]`` holds ``(lo, hi)`` start
+    intervals, the last one's ``hi`` extended by ``max_late[i]``."""
+
+    duration: list[list[int]]
+    distance: list[list[int]]
+    service: list[int]
+    windows: list[tuple[tuple[int, int], ...]]
+    start_node: list[int]
+    end_node: list[int]
+    shift_start: list[int]
+    shift_end: list[int]
+    due: list[int]  # end of the last window; lateness counts from here
+    late_cost: list[int]  # units per second late
+    partner: dict[int, int]  # node -> the other copy of its two-nurse visit
+
+    @classmethod
+    def of(cls, p: Problem) -> ProblemLists:
+        windows = []
+        for w, late in zip(p.windows, p.max_late.tolist()):
+            iv = [(int(a), int(b)) for a, b in w.tolist()]
+            iv[-1] = (iv[-1][0], iv[-1][1] + int(late))
+            windows.append(tuple(iv))
+        partner = {}
+        for nodes in p.task_nodes:
+            if len(nodes) == 2:
+                partner[int(nodes[0])], partner[int(nodes[1])] = int(nodes[1]), int(nodes[0])
+        return cls(p.duration.tolist(), p.distance.tolist(), p.service.tolist(), windows,
+                   p.start_node.tolist(), p.end_node.tolist(), p.shift_start.tolist(), p.shift_end.tolist(),
+                   [int(w[-1, 1]) for w in p.windows], p.late_cost.tolist(), partner)
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,15 @@ All times are integer seconds of the problem's clock.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .problem import Problem
 
 
-@dataclass(frozen=True)
-class StopTime:
-    """Times of one stop, seconds: ``arrival <= start``, ``end = start + service``."""
+class StopTime(NamedTuple):
+    """Times of one stop, seconds: ``arrival <= start``, ``end = start + service``. (A named
+    tuple: timing builds one per stop of every candidate plan, three times faster than a frozen
+    dataclass.)"""
 
     node: int
     arrival: int
@@ -51,10 +53,11 @@ class Schedule:
 
     def lateness(self, problem: Problem) -> dict[int, int]:
         """Seconds past the last window end, per visited node (only late ones)."""
+        due = problem.lists.due
         out = {}
         for route in self.stops:
             for s in route:
-                late = s.start - int(problem.windows[s.node][-1, 1])
+                late = s.start - due[s.node]
                 if late > 0:
                     out[s.node] = late
         return out
@@ -62,22 +65,17 @@ class Schedule:
 
 def earliest_start(problem: Problem, node: int, t: int) -> int | None:
     """Earliest start >= ``t`` inside a window of ``node`` (lateness allowed on the last)."""
-    w = problem.windows[node]
-    for k in range(len(w)):
-        hi = int(w[k, 1]) + (int(problem.max_late[node]) if k == len(w) - 1 else 0)
+    for lo, hi in problem.lists.windows[node]:
         if t <= hi:
-            return max(t, int(w[k, 0]))
+            return t if t > lo else lo
     return None
 
 
 def schedule_routes(problem: Problem, routes: list[list[int]], *, max_rounds: int | None = None) -> Schedule:
     """Earliest-start timing of ``routes`` (one list of visited nodes per vehicle)."""
-    p = problem
-    partner: dict[int, int] = {}
-    for nodes in p.task_nodes:
-        if len(nodes) == 2:
-            partner[nodes[0]] = nodes[1]
-            partner[nodes[1]] = nodes[0]
+    L = problem.lists
+    duration, distance, service, windows = L.duration, L.distance, L.service, L.windows
+    partner = L.partner
     lower: dict[int, int] = {}
     rounds = max_rounds or (2 * len(partner) + 2)
     for _ in range(rounds):
@@ -86,36 +84,42 @@ def schedule_routes(problem: Problem, routes: list[list[int]], *, max_rounds: in
         all_stops: list[list[StopTime]] = []
         depart, back, back_t, back_d = [], [], [], []
         for v, route in enumerate(routes):
-            prev = int(p.start_node[v])
-            t = int(p.shift_start[v])
+            prev = L.start_node[v]
+            t = shift_start = L.shift_start[v]
             stops: list[StopTime] = []
             first = True
             for node in route:
-                travel = int(p.duration[prev, node])
+                travel = duration[prev][node]
                 arrival = t + travel
-                s = earliest_start(p, node, max(arrival, lower.get(node, arrival)))
+                e = lower.get(node, arrival)
+                t0 = arrival if arrival > e else e
+                s = None
+                for lo, hi in windows[node]:  # earliest_start, inlined: this loop is hot
+                    if t0 <= hi:
+                        s = t0 if t0 > lo else lo
+                        break
                 if s is None:
                     issues.append(f"vehicle {v}: node {node} reached at {arrival}, after its last window")
-                    s = max(arrival, lower.get(node, arrival))
+                    s = t0
                 if first:  # leave as late as possible without delaying the first start
-                    t = max(int(p.shift_start[v]), s - travel)
+                    t = max(shift_start, s - travel)
                     arrival = t + travel
                     depart.append(t)
                     first = False
-                stops.append(StopTime(node, arrival, s, s + int(p.service[node]), travel, int(p.distance[prev, node])))
+                t = s + service[node]
+                stops.append(StopTime(node, arrival, s, t, travel, distance[prev][node]))
                 start[node] = s
-                t = s + int(p.service[node])
                 prev = node
             if first:
-                depart.append(int(p.shift_start[v]))
-            end = int(p.end_node[v])
-            bt = int(p.duration[prev, end]) if route else 0
-            bd = int(p.distance[prev, end]) if route else 0
-            back.append(t + bt if route else int(p.shift_start[v]))
+                depart.append(shift_start)
+            end = L.end_node[v]
+            bt = duration[prev][end] if route else 0
+            bd = distance[prev][end] if route else 0
+            back.append(t + bt if route else shift_start)
             back_t.append(bt)
             back_d.append(bd)
-            if route and t + bt > int(p.shift_end[v]):
-                issues.append(f"vehicle {v}: back at {t + bt}, after shift end {int(p.shift_end[v])}")
+            if route and t + bt > L.shift_end[v]:
+                issues.append(f"vehicle {v}: back at {t + bt}, after shift end {L.shift_end[v]}")
             all_stops.append(stops)
         moved = False
         for a, b in partner.items():
@@ -139,7 +143,8 @@ def service_cost(problem: Problem, routes: list[list[int]], schedule: Schedule |
     p = problem
     schedule = schedule or schedule_routes(p, routes)
     cost = sum(p.route_cost(v, r) for v, r in enumerate(routes))
-    cost += sum(late * int(p.late_cost[node]) for node, late in schedule.lateness(p).items())
+    late_cost = p.lists.late_cost
+    cost += sum(late * late_cost[node] for node, late in schedule.lateness(p).items())
     return int(cost)
 
 
