@@ -122,6 +122,7 @@ class ProblemLists:
     distance: list[list[int]]
     service: list[int]
     windows: list[tuple[tuple[int, int], ...]]
+    hard_windows: list[tuple[tuple[int, int], ...]]  # the same without the lateness
     start_node: list[int]
     end_node: list[int]
     shift_start: list[int]
@@ -132,16 +133,17 @@ class ProblemLists:
 
     @classmethod
     def of(cls, p: Problem) -> ProblemLists:
-        windows = []
+        windows, hard = [], []
         for w, late in zip(p.windows, p.max_late.tolist()):
             iv = [(int(a), int(b)) for a, b in w.tolist()]
+            hard.append(tuple(iv))
             iv[-1] = (iv[-1][0], iv[-1][1] + int(late))
             windows.append(tuple(iv))
         partner = {}
         for nodes in p.task_nodes:
             if len(nodes) == 2:
                 partner[int(nodes[0])], partner[int(nodes[1])] = int(nodes[1]), int(nodes[0])
-        return cls(p.duration.tolist(), p.distance.tolist(), p.service.tolist(), windows,
+        return cls(p.duration.tolist(), p.distance.tolist(), p.service.tolist(), windows, hard,
                    p.start_node.tolist(), p.end_node.tolist(), p.shift_start.tolist(), p.shift_end.tolist(),
                    [int(w[-1, 1]) for w in p.windows], p.late_cost.tolist(), partner)
 

@@ -32,6 +32,12 @@ class _Route:
     start: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     latest: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     depart: int = 0
+    # per insertion position k (before node k; k = len: before the end), set by _refresh:
+    prev: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # node before
+    nxt: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # node after
+    prev_end: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # s, service end before
+    nxt_latest: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # s, latest start after
+    arc_m: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # metres, prev -> nxt
 
 
 class InsertionBuilder:
@@ -40,12 +46,15 @@ class InsertionBuilder:
     def __init__(self, problem: Problem, allow_late: bool = False):
         p = problem
         self.p = p
-        self.lo = np.array([int(w[0, 0]) for w in p.windows], dtype=np.int64)
+        L = p.lists
+        self.lo = np.array([w[0][0] for w in L.hard_windows], dtype=np.int64)
         #: end of the last window (lateness is counted from here), and the latest start allowed
-        self.due = np.array([int(w[-1, 1]) for w in p.windows], dtype=np.int64)
+        self.due = np.array(L.due, dtype=np.int64)
         self.late = p.max_late.astype(np.int64) if allow_late else np.zeros_like(self.due)
         self.hi = self.due + self.late
         self.multi = np.array([len(w) > 1 for w in p.windows])
+        #: per node (lo, hi) start intervals, the last one's hi extended by the allowed lateness
+        self.windows = p.lists.windows if allow_late else p.lists.hard_windows
         self.routes = [_Route(v, depart=int(p.shift_start[v])) for v in range(p.n_vehicles)]
         for r in self.routes:
             self._refresh(r)
@@ -54,60 +63,62 @@ class InsertionBuilder:
     def _window_hi(self, node: int, t: int) -> int:
         """Latest start in the window that contains start ``t`` of ``node`` (the last window
         extended by the allowed lateness)."""
-        w = self.p.windows[node]
-        for k in range(len(w) - 1):
-            if w[k, 0] <= t <= w[k, 1]:
-                return int(w[k, 1])
-        return int(self.hi[node])
+        w = self.windows[node]
+        for lo, hi in w[:-1]:
+            if lo <= t <= hi:
+                return hi
+        return w[-1][1]
 
     def _earliest(self, node: int, t: int) -> int | None:
-        w = self.p.windows[node]
-        for k in range(len(w)):
-            b = int(w[k, 1]) + (int(self.late[node]) if k == len(w) - 1 else 0)
-            if t <= b:
-                return max(t, int(w[k, 0]))
+        for lo, hi in self.windows[node]:
+            if t <= hi:
+                return t if t > lo else lo
         return None
 
     def _refresh(self, r: _Route) -> bool:
         """Recompute earliest and latest starts; False if the route is infeasible."""
-        p = self.p
+        L = self.p.lists
+        duration, service, pinned, nodes = L.duration, L.service, r.pinned, r.nodes
         v = r.vehicle
-        n = len(r.nodes)
-        start = np.zeros(n, dtype=np.int64)
-        t = int(p.shift_start[v])
-        prev = int(p.start_node[v])
+        n = len(nodes)
+        start = [0] * n
+        t = L.shift_start[v]
+        prev = L.start_node[v]
         ok = True
-        for k, node in enumerate(r.nodes):
-            arr = t + int(p.duration[prev, node])
-            if node in r.pinned:
-                s = r.pinned[node]
-                ok &= arr <= s
+        for k, node in enumerate(nodes):
+            arr = t + duration[prev][node]
+            if node in pinned:
+                s = pinned[node]
+                ok = ok and arr <= s
             else:
                 s = self._earliest(node, arr)
                 if s is None:
                     ok = False
                     s = arr
             start[k] = s
-            t = s + int(p.service[node])
+            t = s + service[node]
             prev = node
-        end = int(p.end_node[v])
-        ok &= (t + int(p.duration[prev, end]) <= int(p.shift_end[v])) if n else True
-        latest = np.zeros(n, dtype=np.int64)
-        nxt_latest = int(p.shift_end[v])
+        end = L.end_node[v]
+        if n:
+            ok = ok and t + duration[prev][end] <= L.shift_end[v]
+        latest = [0] * n
+        nxt_latest = L.shift_end[v]
         nxt = end
         for k in range(n - 1, -1, -1):
-            node = r.nodes[k]
-            lim = nxt_latest - int(p.duration[node, nxt]) - int(p.service[node])
-            if node in r.pinned:
-                lat = r.pinned[node]
-            else:
-                lat = min(self._window_hi(node, int(start[k])), lim)
+            node = nodes[k]
+            lim = nxt_latest - duration[node][nxt] - service[node]
+            lat = pinned[node] if node in pinned else min(self._window_hi(node, start[k]), lim)
             latest[k] = lat
             nxt_latest, nxt = lat, node
-        r.start, r.latest = start, latest
+        r.start, r.latest = np.array(start, dtype=np.int64), np.array(latest, dtype=np.int64)
         if n:
-            first = r.nodes[0]
-            r.depart = max(int(p.shift_start[v]), int(start[0]) - int(p.duration[int(p.start_node[v]), first]))
+            r.depart = max(L.shift_start[v], start[0] - duration[L.start_node[v]][nodes[0]])
+        # what every candidate position needs, whatever the visit (_positions)
+        r.prev = np.array([L.start_node[v], *nodes], dtype=np.int64)
+        r.nxt = np.array([*nodes, end], dtype=np.int64)
+        r.prev_end = np.array([L.shift_start[v], *(s + service[x] for s, x in zip(start, nodes))], dtype=np.int64)
+        r.nxt_latest = np.array([*latest, L.shift_end[v]], dtype=np.int64)
+        r.arc_m = self.p.distance[r.prev, r.nxt]
         return bool(ok)
 
     # ---------------------------------------------------------------- candidates
@@ -116,23 +127,17 @@ class InsertionBuilder:
         start ``e``, latest start ``l`` of ``x`` there, and the extra cost; infeasible -> e > l."""
         p = self.p
         v = r.vehicle
-        nodes = np.array(r.nodes, dtype=np.int64)
-        prev = np.concatenate(([int(p.start_node[v])], nodes))
-        nxt = np.concatenate((nodes, [int(p.end_node[v])]))
-        prev_end = np.concatenate(([int(p.shift_start[v])], r.start + p.service[nodes])) if len(nodes) else \
-            np.array([int(p.shift_start[v])], dtype=np.int64)
-        nxt_latest = np.concatenate((r.latest, [int(p.shift_end[v])]))
-        arr = prev_end + p.duration[prev, x]
+        arr = r.prev_end + p.duration[r.prev, x]
         if self.multi[x]:
             e = np.array([self._earliest(x, int(a)) if self._earliest(x, int(a)) is not None else 1 << 40
                           for a in arr], dtype=np.int64)
             whi = np.array([self._window_hi(x, int(t)) for t in e], dtype=np.int64)
         else:
             e = np.maximum(arr, self.lo[x])
-            whi = np.full_like(e, self.hi[x])
-        lat = np.minimum(whi, nxt_latest - p.duration[x, nxt] - int(p.service[x]))
-        delta_m = p.distance[prev, x] + p.distance[x, nxt] - p.distance[prev, nxt]
-        cost = delta_m * int(p.cost_per_m[v]) + (int(p.fixed_cost[v]) if not len(nodes) else 0)
+            whi = self.hi[x]
+        lat = np.minimum(whi, r.nxt_latest - p.duration[x, r.nxt] - int(p.service[x]))
+        delta_m = p.distance[r.prev, x] + p.distance[x, r.nxt] - r.arc_m
+        cost = delta_m * int(p.cost_per_m[v]) + (int(p.fixed_cost[v]) if not r.nodes else 0)
         return e, lat, cost, delta_m
 
     def _late_cost(self, x: int, start: np.ndarray) -> np.ndarray | int:
