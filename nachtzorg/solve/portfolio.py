@@ -83,7 +83,7 @@ def without_route(problem: Problem, routes: list[list[int]], vehicle: int) -> tu
 def _spare_candidates(problem: Problem, routes: list[list[int]]) -> list[tuple[int, int, int, Problem, list[list[int]]]]:
     """For every used route, best first: (visits our insertion leaves over when that nurse is
     taken off and her visits are put back on the other routes, her number of visits, the
-    vehicle, the problem without her, those routes). About 15 ms per route at 100 visits."""
+    vehicle, the problem without her, those routes). About 10 ms per route at 100 visits."""
     out = []
     for v, r in enumerate(routes):
         if not r:
@@ -100,7 +100,7 @@ def _scratch_candidates(problem: Problem, routes: list[list[int]]) -> list[tuple
     of each kind (start and end place, qualification, shift, costs) instead of re-placing her
     visits in the current plan. Nurses of a kind are interchangeable; the last of each kind is
     taken off (on the 120-visit night of seed 5, four seeds of 2 s: a nurse spared in 3 runs;
-    taking the first of a kind off: in none). About 70 ms per kind at 120 visits."""
+    taking the first of a kind off: in none). About 50 ms per kind at 120 visits."""
     p = problem
     kinds: dict[tuple[object, ...], int] = {}
     for v, r in enumerate(routes):
@@ -119,7 +119,7 @@ def _scratch_candidates(problem: Problem, routes: list[list[int]]) -> list[tuple
 def spare_nurses(problem: Problem, routes: list[list[int]], tries: int = 1) -> list[list[int]]:
     """Route elimination by our insertion alone, no search: while the visits of some nurse all
     fit on the other routes and the plan gets cheaper, she is taken off (the ``tries`` shortest
-    routes are tried each round; about 15 ms each at 100 visits). For coalition solves, whose
+    routes are tried each round; about 10 ms each at 100 visits). For coalition solves, whose
     search budgets (hundredths of a second, greedy descent) cannot empty a route: each single
     move out of it costs more, only the last saves the fixed cost."""
     if not problem.fixed_cost.any():
