@@ -114,9 +114,9 @@ class Problem:
 
 @dataclass(frozen=True)
 class ProblemLists:
-    """A :class:`Problem`'s node and vehicle arrays as Python ints (seconds, metres): what the
-    timing loops of :mod:`nachtzorg.schedule` read. ``windows[i]`` holds ``(lo, hi)`` start
-    intervals, the last one's ``hi`` extended by ``max_late[i]``."""
+    """A :class:`Problem`'s node and vehicle arrays as Python ints (seconds, metres, cost units):
+    what the timing loops of :mod:`nachtzorg.schedule` and our insertion read. ``windows[i]``
+    holds ``(lo, hi)`` start intervals, the last one's ``hi`` extended by ``max_late[i]``."""
 
     duration: list[list[int]]
     distance: list[list[int]]
@@ -145,7 +145,7 @@ class ProblemLists:
                 partner[int(nodes[0])], partner[int(nodes[1])] = int(nodes[1]), int(nodes[0])
         return cls(p.duration.tolist(), p.distance.tolist(), p.service.tolist(), windows, hard,
                    p.start_node.tolist(), p.end_node.tolist(), p.shift_start.tolist(), p.shift_end.tolist(),
-                   [int(w[-1, 1]) for w in p.windows], p.late_cost.tolist(), partner)
+                   [w[-1][1] for w in hard], p.late_cost.tolist(), partner)
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ class InsertionBuilder:
         self.hi = self.due + self.late
         self.multi = np.array([len(w) > 1 for w in p.windows])
         #: per node (lo, hi) start intervals, the last one's hi extended by the allowed lateness
-        self.windows = p.lists.windows if allow_late else p.lists.hard_windows
+        self.windows = L.windows if allow_late else L.hard_windows
         self.routes = [_Route(v, depart=int(p.shift_start[v])) for v in range(p.n_vehicles)]
         for r in self.routes:
             self._refresh(r)
