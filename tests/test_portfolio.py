@@ -288,3 +288,32 @@ def test_the_time_limit_covers_building_our_start(monkeypatch):
     monkeypatch.setattr(portfolio, "insertion_routes", slow)
     res = solve_night(p, SolveParams(time_limit_s=0.6))
     assert res.wall_s < 0.8
+
+
+def test_nights_size_their_ruin_by_their_own_rule(monkeypatch):
+    """Long routes: 40 visits per ruin up to 120 visits, 30 (Solomon's) above; short routes: 10;
+    a ruin size that was asked for is kept. Every run of the night uses the same size."""
+    from nachtzorg.solve.search import RUIN_LONG, RUIN_SHORT
+    from nachtzorg.synthetic import generate_night
+
+    sizes: list[int | None] = []
+    real = portfolio.solve_problem
+
+    def recording(problem: Problem, params: SolveParams, *a: Any, **kw: Any):
+        sizes.append(params.ils_removed_visits)
+        return real(problem, params, *a, **kw)
+
+    monkeypatch.setattr(portfolio, "solve_problem", recording)
+
+    def ruins(p: Problem, **kw: Any) -> set[int | None]:
+        sizes.clear()
+        solve_night(p, SolveParams(time_limit_s=0.3, **kw))
+        assert sizes
+        return set(sizes)
+
+    small = compile_scenario(generate_night(60, 3, 2, seed=1)).problem
+    assert ruins(small) == {portfolio.NIGHT_RUIN_LONG} and portfolio.NIGHT_RUIN_LONG > RUIN_LONG
+    assert ruins(small, ils_removed_visits=12) == {12}
+    large = compile_scenario(generate_night(portfolio.NIGHT_RUIN_MAX_VISITS + 10, 6, 2, seed=1)).problem
+    assert ruins(large) == {RUIN_LONG}
+    assert ruins(_six_loose_visits()) == {RUIN_SHORT}  # six visits on three nurses: short routes

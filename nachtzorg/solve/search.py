@@ -14,7 +14,7 @@ The default search is what measured best on the VRPTW benchmark (``benchmarks/RE
    ``benchmarks/README.md``). The ruin follows the length of the routes (:func:`ruin_size`): strings of
    up to 10 visits, 10 removed on average, on short routes; 30 and 30 where the routes hold 15
    visits or more (long, loose routes: Solomon R2/RC2, nights), measured in
-   ``benchmarks/README.md``. The whole ``time_limit_s`` covers model building and construction.
+   ``benchmarks/README.md``; nights of up to 120 visits use 40 (``portfolio.NIGHT_RUIN_LONG``). The whole ``time_limit_s`` covers model building and construction.
 
 ``solution_limit`` makes a run deterministic; a wall-clock limit does not. ``seed`` permutes
 the node numbering (OR-Tools breaks ties by index), so a seed gives a different but
@@ -130,9 +130,10 @@ LONG_ROUTE_VISITS = 15
 RUIN_SHORT, RUIN_LONG = 10, 30
 
 
-def ruin_size(routes: list[list[int]] | None) -> int:
-    """SISR ruin size for routes like these: :data:`RUIN_LONG` when the used routes hold
-    :data:`LONG_ROUTE_VISITS` visits or more on average, else :data:`RUIN_SHORT`.
+def ruin_size(routes: list[list[int]] | None, long: int = RUIN_LONG) -> int:
+    """SISR ruin size for routes like these: ``long`` (:data:`RUIN_LONG`; nights use their own,
+    :data:`~.portfolio.NIGHT_RUIN_LONG`) when the used routes hold :data:`LONG_ROUTE_VISITS`
+    visits or more on average, else :data:`RUIN_SHORT`.
 
     A ruin of 10 visits on routes of 30 or more is undone by the next descent: OR-Tools' search
     then returns to the same local optimum, iteration after iteration (RC208: 22 % above the best
@@ -141,7 +142,7 @@ def ruin_size(routes: list[list[int]] | None) -> int:
     used = [len(r) for r in routes or () if r]
     if not used:
         return RUIN_SHORT
-    return RUIN_LONG if sum(used) / len(used) >= LONG_ROUTE_VISITS else RUIN_SHORT
+    return long if sum(used) / len(used) >= LONG_ROUTE_VISITS else RUIN_SHORT
 
 
 def search_parameters(params: SolveParams) -> pywrapcp.DefaultRoutingSearchParameters:
