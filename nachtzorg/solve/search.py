@@ -14,7 +14,8 @@ The default search is what measured best on the VRPTW benchmark (``benchmarks/RE
    ``benchmarks/README.md``). The ruin follows the length of the routes (:func:`ruin_size`): strings of
    up to 10 visits, 10 removed on average, on short routes; 30 and 30 where the routes hold 15
    visits or more (long, loose routes: Solomon R2/RC2, nights), measured in
-   ``benchmarks/README.md``; nights of up to 120 visits use 40 (``portfolio.NIGHT_RUIN_LONG``). The whole ``time_limit_s`` covers model building and construction.
+   ``benchmarks/README.md``; nights of up to 120 visits use 40 (``portfolio.NIGHT_RUIN_LONG``).
+   The whole ``time_limit_s`` covers model building and construction.
 
 ``solution_limit`` makes a run deterministic; a wall-clock limit does not. ``seed`` permutes
 the node numbering (OR-Tools breaks ties by index), so a seed gives a different but
