@@ -63,12 +63,17 @@ class Schedule:
         return out
 
 
-def earliest_start(problem: Problem, node: int, t: int) -> int | None:
-    """Earliest start >= ``t`` inside a window of ``node`` (lateness allowed on the last)."""
-    for lo, hi in problem.lists.windows[node]:
+def first_start(windows: tuple[tuple[int, int], ...], t: int) -> int | None:
+    """Earliest start >= ``t`` inside one of ``windows`` (``(lo, hi)`` pairs, in order), or None."""
+    for lo, hi in windows:
         if t <= hi:
             return t if t > lo else lo
     return None
+
+
+def earliest_start(problem: Problem, node: int, t: int) -> int | None:
+    """Earliest start >= ``t`` inside a window of ``node`` (lateness allowed on the last)."""
+    return first_start(problem.lists.windows[node], t)
 
 
 def schedule_routes(problem: Problem, routes: list[list[int]], *, max_rounds: int | None = None) -> Schedule:
@@ -94,7 +99,7 @@ def schedule_routes(problem: Problem, routes: list[list[int]], *, max_rounds: in
                 e = lower.get(node, arrival)
                 t0 = arrival if arrival > e else e
                 s = None
-                for lo, hi in windows[node]:  # earliest_start, inlined: this loop is hot
+                for lo, hi in windows[node]:  # first_start, inlined: this loop is hot
                     if t0 <= hi:
                         s = t0 if t0 > lo else lo
                         break

@@ -232,11 +232,11 @@ def test_the_first_side_by_side_run_pauses_for_route_elimination(tmp_path, monke
     p = _six_loose_visits()
     empty: list[list[int]] = [[] for _ in range(p.n_vehicles)]
     params = SolveParams(time_limit_s=0.6)
-    whole = portfolio._run_chain(p, params, params, [("ortools", None)], empty, 0.6, True)
+    whole = portfolio._run_chain(p, params, [("ortools", None)], empty, 0.6, True)
     assert "route_eliminated" not in whole.stats and set(whole.plans) == {"insertion", "ortools"}
     log_file = tmp_path / "runs.txt"
     _record_runs(monkeypatch, log_file)
-    paused = portfolio._run_chain(p, params, params, [("ortools", None)], empty, 0.6, True, True)
+    paused = portfolio._run_chain(p, params, [("ortools", None)], empty, 0.6, True, True)
     assert "route_eliminated" in paused.stats
     first = float(log_file.read_text().splitlines()[0].split()[1])
     assert 0.2 < first < 0.35  # half of the budget
@@ -266,7 +266,7 @@ def test_the_route_elimination_chain_spends_its_budget_on_the_attempt(tmp_path, 
     log_file = tmp_path / "runs.txt"
     _record_runs(monkeypatch, log_file)
     params = SolveParams(time_limit_s=0.6)
-    out = portfolio._run_chain(p, params, params, [("ortools", None)], start, 0.6, True, False,
+    out = portfolio._run_chain(p, params, [("ortools", None)], start, 0.6, True, False,
                                portfolio.ELIMINATION_CHAIN_SHARE)
     assert out.stats["route_eliminated"] == 1.0
     assert min(out.costs, key=out.costs.__getitem__) == "route elimination"

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..problem import Problem
+from ..schedule import first_start
 
 
 @dataclass
@@ -29,8 +30,6 @@ class _Route:
     vehicle: int
     nodes: list[int] = field(default_factory=list)
     pinned: dict[int, int] = field(default_factory=dict)  # node -> fixed start (s)
-    start: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    latest: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     depart: int = 0
     # per insertion position k (before node k; k = len: before the end), set by _refresh:
     prev: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # node before
@@ -70,10 +69,7 @@ class InsertionBuilder:
         return w[-1][1]
 
     def _earliest(self, node: int, t: int) -> int | None:
-        for lo, hi in self.windows[node]:
-            if t <= hi:
-                return t if t > lo else lo
-        return None
+        return first_start(self.windows[node], t)
 
     def _refresh(self, r: _Route) -> bool:
         """Recompute earliest and latest starts; False if the route is infeasible."""
@@ -82,6 +78,7 @@ class InsertionBuilder:
         v = r.vehicle
         n = len(nodes)
         start = [0] * n
+        ends = [0] * n  # end of each service (s)
         t = L.shift_start[v]
         prev = L.start_node[v]
         ok = True
@@ -96,7 +93,7 @@ class InsertionBuilder:
                     ok = False
                     s = arr
             start[k] = s
-            t = s + service[node]
+            t = ends[k] = s + service[node]
             prev = node
         end = L.end_node[v]
         if n:
@@ -110,13 +107,12 @@ class InsertionBuilder:
             lat = pinned[node] if node in pinned else min(self._window_hi(node, start[k]), lim)
             latest[k] = lat
             nxt_latest, nxt = lat, node
-        r.start, r.latest = np.array(start, dtype=np.int64), np.array(latest, dtype=np.int64)
         if n:
             r.depart = max(L.shift_start[v], start[0] - duration[L.start_node[v]][nodes[0]])
         # what every candidate position needs, whatever the visit (_positions)
         r.prev = np.array([L.start_node[v], *nodes], dtype=np.int64)
         r.nxt = np.array([*nodes, end], dtype=np.int64)
-        r.prev_end = np.array([L.shift_start[v], *(s + service[x] for s, x in zip(start, nodes))], dtype=np.int64)
+        r.prev_end = np.array([L.shift_start[v], *ends], dtype=np.int64)
         r.nxt_latest = np.array([*latest, L.shift_end[v]], dtype=np.int64)
         r.arc_m = self.p.distance[r.prev, r.nxt]
         return bool(ok)

@@ -203,15 +203,14 @@ class _Chain:
     build_s: float
 
 
-def _run_chain(problem: Problem, params: SolveParams, run: SolveParams, specs: list[Spec],
+def _run_chain(problem: Problem, params: SolveParams, specs: list[Spec],
                start: list[list[int]], limit: float | None, may_eliminate: bool,
                pause_for_elimination: bool = False, elimination_share: float = ELIMINATION_SHARE,
                started: float | None = None) -> _Chain:
     """The portfolio runs of ``specs`` one after the other within ``limit`` seconds (``None``:
     solution-limited), each with an equal share of what is left, and route elimination, with
     ``elimination_share`` of ``limit``, before a run when the best plan so far serves every visit
-    (module docstring). ``run`` holds the search parameters of the runs, ``params`` those of
-    route elimination.
+    (module docstring). ``params``: the search parameters of the runs and of route elimination.
 
     ``pause_for_elimination``: when route elimination may apply but ``start`` leaves visits out,
     the last run stops halfway so that route elimination can start from its plan if that serves
@@ -248,7 +247,7 @@ def _run_chain(problem: Problem, params: SolveParams, run: SolveParams, specs: l
         if k == continued:
             initial = plans[best]
         try:
-            res = solve_problem(problem, dataclasses.replace(run, time_limit_s=seconds), initial_routes=initial,
+            res = solve_problem(problem, dataclasses.replace(params, time_limit_s=seconds), initial_routes=initial,
                                 warm_ils=True)
         except SolverError as e:  # e.g. OR-Tools' own start did not finish within a short budget
             log.info("portfolio run %s found nothing: %s", name, e)
@@ -309,15 +308,14 @@ def _plan_chains(specs: list[Spec], eliminate_from_start: bool, may_eliminate: b
     return chains[:workers]
 
 
-def _side_by_side(problem: Problem, params: SolveParams, run: SolveParams, chains: list[_ChainPlan],
+def _side_by_side(problem: Problem, params: SolveParams, chains: list[_ChainPlan],
                   start: list[list[int]], limit: float) -> list[_Chain]:
     """The first chain in this process, the others at the same time in forked worker processes,
     each with the whole of ``limit``. A worker that fails is logged and left out."""
     ctx = _fork_context()
     assert ctx is not None
-    jobs = [(problem, dataclasses.replace(params, seed=params.seed + c.seed_plus),
-             dataclasses.replace(run, seed=run.seed + c.seed_plus), c.specs, start, limit, c.may_eliminate, c.pause,
-             c.elimination_share) for c in chains]
+    jobs = [(problem, dataclasses.replace(params, seed=params.seed + c.seed_plus), c.specs, start, limit,
+             c.may_eliminate, c.pause, c.elimination_share) for c in chains]
     # The fork happens at submit. Python 3.12 warns about forking a process with threads; the only
     # other thread here is numpy's idle OpenBLAS pool, which is fork-safe (it has atfork handlers).
     with ProcessPoolExecutor(max_workers=len(jobs) - 1, mp_context=ctx) as pool:
@@ -364,14 +362,13 @@ def solve_night(problem: Problem, params: SolveParams) -> SolveResult:
         # every run (and route elimination) sizes its ruin by the same start, nights' own rule
         long = NIGHT_RUIN_LONG if problem.n_tasks <= NIGHT_RUIN_MAX_VISITS else RUIN_LONG
         params = dataclasses.replace(params, ils_removed_visits=ruin_size(start, long=long))
-    run = params
     if side_by_side:
         assert limit is not None
         chains = _plan_chains(specs, may_eliminate and _served_all(problem, start), may_eliminate, params.workers)
         left = limit - (time.perf_counter() - t0)
-        results = _side_by_side(problem, params, run, chains, start, left)
+        results = _side_by_side(problem, params, chains, start, left)
     else:
-        results = [_run_chain(problem, params, run, specs, start, limit, may_eliminate, started=t0)]
+        results = [_run_chain(problem, params, specs, start, limit, may_eliminate, started=t0)]
     plans: dict[str, list[list[int]]] = {}
     costs: dict[str, int] = {}
     stats: dict[str, float] = {}
