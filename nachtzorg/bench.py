@@ -92,6 +92,9 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="search seed (default 0)")
     parser.add_argument("--solution-limit", type=int, default=None, metavar="K",
                         help="also stop after K improving solutions (makes a run deterministic)")
+    parser.add_argument("--ortools", default=None, metavar="TEXT",
+                        help="OR-Tools RoutingSearchParameters in protobuf text format, merged over ours "
+                             "(SolveParams.ortools_overrides), e.g. 'local_search_operators { use_exchange: BOOL_FALSE }'")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of text")
 
 
@@ -124,7 +127,7 @@ def run_bench(args: argparse.Namespace) -> int:
         if not args.time_limit > 0:
             raise InputError(f"--time-limit must be > 0 seconds, got {args.time_limit}")
         params = SolveParams(time_limit_s=float(args.time_limit), solution_limit=args.solution_limit,
-                             seed=int(args.seed))
+                             seed=int(args.seed), ortools_overrides=args.ortools)
         instances = [read_instance(p) for p in args.instances]  # fail fast, before any solving
         for inst in instances:
             best_known(inst)  # a broken bks.csv is an input error too
@@ -144,7 +147,7 @@ def run_bench(args: argparse.Namespace) -> int:
     summary = _summary(results)
     if args.json:
         json.dump({"time_limit_s": float(args.time_limit), "seed": int(args.seed),
-                   "solution_limit": args.solution_limit,
+                   "solution_limit": args.solution_limit, "ortools": args.ortools,
                    "results": [r.as_dict() for r in results], "summary": summary}, out, indent=1)
         out.write("\n")
     else:

@@ -149,7 +149,7 @@ def test_bench_cli_json_shape(capsys) -> None:
                        "--json"])
     assert code == 0
     doc = json.loads(capsys.readouterr().out)
-    assert set(doc) == {"time_limit_s", "seed", "solution_limit", "results", "summary"}
+    assert set(doc) == {"time_limit_s", "seed", "solution_limit", "ortools", "results", "summary"}
     (r,) = doc["results"]
     assert {"instance", "routes", "cost", "feasible", "issues", "bks", "gap_pct", "wall_s"} <= set(r)
     assert r["instance"] == "C101_25" and r["feasible"] and r["bks"] == 191.3
@@ -162,6 +162,12 @@ def test_bench_cli_missing_file_is_a_one_line_error(capsys, tmp_path: Path) -> N
     code = bench_main(["vrptw", str(tmp_path / "missing.txt"), "--time-limit", "1"])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "missing.txt" in err and "Traceback" not in err
+
+
+def test_bench_cli_bad_ortools_text_is_a_one_line_error(capsys) -> None:
+    code = bench_main(["vrptw", str(DATA / "C101_25.txt"), "--time-limit", "1", "--ortools", "no_such_field: 1"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "no_such_field" in err and "Traceback" not in err
 
 
 def test_decomposition_never_worsens_the_start_and_stays_feasible() -> None:
@@ -193,6 +199,25 @@ def test_decomposition_falls_back_for_night_problems() -> None:
     assert not is_plain(p)
     res = solve_decomposed(p, SolveParams(time_limit_s=None, solution_limit=5))
     assert "groups_tried" not in res.stats  # the whole-problem solver answered
+
+
+def test_ortools_overrides_merge_over_our_settings() -> None:
+    from nachtzorg.solve.search import search_parameters
+
+    text = ("local_search_operators { use_exchange: BOOL_FALSE } iterated_local_search_parameters "
+            "{ ruin_recreate_parameters { recreate_strategy { heuristic: SEQUENTIAL_CHEAPEST_INSERTION } } }")
+    base = search_parameters(SolveParams())
+    sp = search_parameters(SolveParams(ortools_overrides=text))
+    assert base.local_search_operators.use_exchange != sp.local_search_operators.use_exchange
+    rr = sp.iterated_local_search_parameters.ruin_recreate_parameters
+    assert rr.recreate_strategy.heuristic != base.iterated_local_search_parameters.ruin_recreate_parameters \
+        .recreate_strategy.heuristic
+    assert len(rr.ruin_strategies) == 1 and rr.ruin_strategies[0].sisr.avg_num_removed_visits == 10  # ours kept
+    with pytest.raises(InputError, match="ortools_overrides.*no field named \"use_exchang\""):
+        SolveParams(ortools_overrides="local_search_operators { use_exchang: BOOL_FALSE }")
+    inst = read_instance(DATA / "C101_25.txt")
+    res = solve_problem(to_problem(inst), SolveParams(time_limit_s=0.3, ortools_overrides=text))
+    assert check_solution(inst, [r for r in res.routes if r]).feasible
 
 
 def test_ruin_size_follows_route_length() -> None:

@@ -30,8 +30,9 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
+from google.protobuf import text_format
 from google.protobuf.duration_pb2 import Duration
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_parameters_pb2
 
 from ..exceptions import InputError, SolverError
 from ..problem import Problem, permute_nodes
@@ -76,6 +77,11 @@ class SolveParams:
     ``workers``: processes for the runs of a night solve (:func:`.portfolio.solve_night`): with 2
     or more and a time limit its runs go side by side, each with the whole budget, instead of one
     after the other; :func:`solve_problem` itself is always one thread.
+    ``ortools_overrides``: OR-Tools ``RoutingSearchParameters`` in protobuf text format, merged
+    over nachtzorg's own settings, for trying a setting without changing code (``benchmarks/
+    screen.py``); e.g. ``"local_search_operators { use_exchange: BOOL_FALSE }"``. Repeated fields
+    are appended to (a ruin strategy given here runs beside the SISR ruin); the time limit and,
+    for warm starts and fallbacks, the first-solution strategy are set by the solve afterwards.
     """
 
     time_limit_s: float | None = 5.0
@@ -89,6 +95,7 @@ class SolveParams:
     ils_removed_visits: int | None = None
     ils_temperature: tuple[float, float] = (1000.0, 1.0)
     workers: int = 1
+    ortools_overrides: str | None = None
 
     def __post_init__(self) -> None:
         if self.time_limit_s is None and self.solution_limit is None:
@@ -111,6 +118,12 @@ class SolveParams:
         t0, t1 = self.ils_temperature
         if not (t0 > 0 and t1 > 0):
             raise InputError(f"ils_temperature must be two positive numbers, got {self.ils_temperature}")
+        if self.ortools_overrides is not None:
+            try:
+                text_format.Merge(self.ortools_overrides, routing_parameters_pb2.RoutingSearchParameters())
+            except text_format.ParseError as e:
+                raise InputError(f"ortools_overrides {self.ortools_overrides!r} is not valid RoutingSearchParameters "
+                                 f"text format: {e}") from None
 
 
 @dataclass
@@ -184,6 +197,8 @@ def search_parameters(params: SolveParams) -> pywrapcp.DefaultRoutingSearchParam
         sisr.bypass_factor = 0.01
         sa = ils.reference_solution_acceptance_strategy.simulated_annealing
         sa.initial_temperature, sa.final_temperature = (float(x) for x in params.ils_temperature)
+    if params.ortools_overrides is not None:
+        text_format.Merge(params.ortools_overrides, sp)
     return sp
 
 
