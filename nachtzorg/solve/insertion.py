@@ -125,8 +125,7 @@ class InsertionBuilder:
         v = r.vehicle
         arr = r.prev_end + p.duration[r.prev, x]
         if self.multi[x]:
-            e = np.array([self._earliest(x, int(a)) if self._earliest(x, int(a)) is not None else 1 << 40
-                          for a in arr], dtype=np.int64)
+            e = np.array([1 << 40 if (s := self._earliest(x, int(a))) is None else s for a in arr], dtype=np.int64)
             whi = np.array([self._window_hi(x, int(t)) for t in e], dtype=np.int64)
         else:
             e = np.maximum(arr, self.lo[x])
