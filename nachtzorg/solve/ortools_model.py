@@ -4,8 +4,7 @@ Built once from the integer arrays: matrix transits (``RegisterTransitMatrix``, 
 callback in the hot loop, never a float), a time dimension whose cumul at a visit is the
 **start of care**, hard and soft time windows, qualification as allowed vehicles, fixed cost per
 nurse used plus a per-metre cost, disjunctions for visits that may be left out, and two-nurse
-visits as two copies on different vehicles with equal start times. Optionally only some arcs
-between visits (:mod:`.neighbours`), by removing the others from the next-variable domains.
+visits as two copies on different vehicles with equal start times.
 """
 
 from __future__ import annotations
@@ -51,11 +50,8 @@ class OrToolsModel:
         return self.routing.ReadAssignmentFromRoutes(idx_routes, True)
 
 
-def build_model(problem: Problem, allowed_arcs: np.ndarray | None = None) -> OrToolsModel:
-    """Build the routing model; see module docstring for what it holds.
-
-    ``allowed_arcs``: ``(n, n)`` booleans over nodes (:func:`.neighbours.nearest_arcs`); a visit's
-    next may only be a visit it allows (arcs to end nodes and "not visited" always stay)."""
+def build_model(problem: Problem) -> OrToolsModel:
+    """Build the routing model; see module docstring for what it holds."""
     p = problem
     n, m = p.n_nodes, p.n_vehicles
     manager = pywrapcp.RoutingIndexManager(n, m, [int(x) for x in p.start_node], [int(x) for x in p.end_node])
@@ -122,13 +118,6 @@ def build_model(problem: Problem, allowed_arcs: np.ndarray | None = None) -> OrT
             solver.Add(routing.ActiveVar(a) == routing.ActiveVar(b))
             solver.Add(time.CumulVar(a) == time.CumulVar(b))
             solver.Add(solver.IsDifferentVar(routing.VehicleVar(a), routing.VehicleVar(b)) >= routing.ActiveVar(a))
-    if allowed_arcs is not None:
-        for node in range(n):
-            if node not in depot:
-                banned = [manager.NodeToIndex(int(j)) for j in np.flatnonzero(~allowed_arcs[node])
-                          if int(j) not in depot and int(j) != node]
-                if banned:
-                    routing.NextVar(manager.NodeToIndex(node)).RemoveValues(banned)
     for node in range(n):
         if node not in depot:
             routing.AddToAssignment(time.SlackVar(manager.NodeToIndex(node)))

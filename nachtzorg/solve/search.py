@@ -38,7 +38,6 @@ from ..exceptions import InputError, SolverError
 from ..problem import Problem, permute_nodes
 from .construct import is_plain, regret_insertion
 from .insertion import insertion_routes
-from .neighbours import GRANULAR_NEIGHBOURS, nearest_arcs
 from .ortools_model import OrToolsModel, build_model
 
 log = logging.getLogger(__name__)
@@ -83,9 +82,6 @@ class SolveParams:
     screen.py``); e.g. ``"local_search_operators { use_exchange: BOOL_FALSE }"``. Repeated fields
     are appended to (a ruin strategy given here runs beside the SISR ruin); the time limit and,
     for warm starts and fallbacks, the first-solution strategy are set by the solve afterwards.
-    ``granular_neighbours``: on plain VRPTW problems (:func:`.construct.is_plain`), each visit
-    keeps only the arcs to and from its this many nearest visits (:mod:`.neighbours`; measured
-    better at 1 s, equal at 10 s, worse on nights, so nights keep every arc); ``None``: every arc.
     """
 
     time_limit_s: float | None = 5.0
@@ -100,7 +96,6 @@ class SolveParams:
     ils_temperature: tuple[float, float] = (1000.0, 1.0)
     workers: int = 1
     ortools_overrides: str | None = None
-    granular_neighbours: int | None = GRANULAR_NEIGHBOURS
 
     def __post_init__(self) -> None:
         if self.time_limit_s is None and self.solution_limit is None:
@@ -118,8 +113,6 @@ class SolveParams:
             raise InputError(f"unknown metaheuristic {self.metaheuristic!r}; choose ils, gls or greedy")
         if self.ils_removed_visits is not None and self.ils_removed_visits < 1:
             raise InputError(f"ils_removed_visits must be >= 1, got {self.ils_removed_visits}")
-        if self.granular_neighbours is not None and self.granular_neighbours < 1:
-            raise InputError(f"granular_neighbours must be >= 1 or None, got {self.granular_neighbours}")
         if self.workers < 1:
             raise InputError(f"workers must be >= 1, got {self.workers}")
         t0, t1 = self.ils_temperature
@@ -296,6 +289,7 @@ def solve_problem(problem: Problem, params: SolveParams = SolveParams(),
         problem = permute_nodes(problem, order)
         if initial_routes is not None:
             initial_routes = [[int(inv[n]) for n in r] for r in initial_routes]
+    model = build_model(problem)
     stats: dict[str, float] = {}
     warm = warm_ils and initial_routes is not None and params.metaheuristic == "ils"
     regret_start = None
@@ -303,10 +297,6 @@ def solve_problem(problem: Problem, params: SolveParams = SolveParams(),
         tc = _time.perf_counter()
         regret_start = regret_insertion(problem)
         stats["construct_s"] = _time.perf_counter() - tc
-    allowed = None
-    if params.granular_neighbours is not None and is_plain(problem):
-        allowed = nearest_arcs(problem, params.granular_neighbours, keep=initial_routes or regret_start)
-    model = build_model(problem, allowed)
     if params.metaheuristic == "ils" and params.ils_removed_visits is None and (warm or initial_routes is None):
         size = ruin_size(initial_routes if warm else regret_start or _likely_routes(problem))
         params = replace(params, ils_removed_visits=size)
