@@ -35,9 +35,9 @@ from typing import Callable
 from google.protobuf.duration_pb2 import Duration
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
+from nachtzorg.bench import solve_vrptw_problem
 from nachtzorg.io.vrptw import VrptwInstance, best_known, check_solution, read_instance, to_problem
 from nachtzorg.io.writers import atomic_write_text
-from nachtzorg.bench import solve_vrptw_problem
 from nachtzorg.solve import SolveParams
 from nachtzorg.solve.ortools_model import build_model
 
@@ -116,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="search seeds; every solver solves every instance once per seed (default 0)")
     ap.add_argument("--json", type=Path, default=None, help="also write all results to this file")
     args = ap.parse_args(argv)
+    if len(set(args.seeds)) != len(args.seeds):
+        ap.error(f"--seeds {' '.join(map(str, args.seeds))}: each seed once")
 
     instances = [read_instance(p) for p in expand(args.instances)]
     bks = {i.name: (best_known(i) or (None, None))[0] for i in instances}

@@ -42,3 +42,9 @@ def test_every_solver_solves_every_instance_once_per_seed(tmp_path: Path, capsys
         assert set(by_seed) == {"1", "2"}
         assert statistics.fmean(by_seed.values()) == pytest.approx(stats["mean_gap_common_pct"])
     assert "common by seed" in capsys.readouterr().out
+
+
+def test_a_seed_given_twice_is_refused(capsys) -> None:
+    with pytest.raises(SystemExit):
+        _side_by_side().main([str(DATA / "C101_25.txt"), "--seeds", "1", "1"])
+    assert "each seed once" in capsys.readouterr().err
