@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import importlib.util
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -12,6 +14,14 @@ from nachtzorg import Plan, Scenario, SolveParams, check_plan, plan_night
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSEN = ROOT / "examples" / "assen" / "scenario.json"
+
+def benchmark_script(name: str) -> ModuleType:
+    """``benchmarks/<name>.py`` loaded as a module (the benchmarks are scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
 
 #: Deterministic search for tests: a solution limit, no wall-clock limit.
 DETERMINISTIC = SolveParams(time_limit_s=None, solution_limit=60, seed=0)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -10,22 +9,17 @@ import pytest
 
 pytest.importorskip("vrplib")
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "tests" / "data" / "vrptw"
+from .conftest import benchmark_script  # noqa: E402
 
-
-def _screen():
-    spec = importlib.util.spec_from_file_location("screen", ROOT / "benchmarks" / "screen.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+DATA = Path(__file__).parent / "data" / "vrptw"
 
 
 def test_vrptw_screen_runs_every_variant_with_every_seed(tmp_path: Path, capsys) -> None:
     out = tmp_path / "s.json"
-    code = _screen().main(["vrptw", str(DATA / "C101_25.txt"), "--time-limit", "0.2", "--seeds", "1", "2",
-                           "--procs", "1", "--variant", "noex=local_search_operators { use_exchange: BOOL_FALSE }",
-                           "--json", str(out)])
+    screen = benchmark_script("screen")
+    code = screen.main(["vrptw", str(DATA / "C101_25.txt"), "--time-limit", "0.2", "--seeds", "1", "2",
+                        "--procs", "1", "--variant", "noex=local_search_operators { use_exchange: BOOL_FALSE }",
+                        "--json", str(out)])
     assert code == 0
     doc = json.loads(out.read_text())
     assert [r["variant"] for r in doc["rows"]] == ["current", "noex"]
@@ -36,7 +30,7 @@ def test_vrptw_screen_runs_every_variant_with_every_seed(tmp_path: Path, capsys)
 
 
 def test_screen_refuses_bad_settings_and_references(tmp_path: Path) -> None:
-    screen = _screen()
+    screen = benchmark_script("screen")
     with pytest.raises(SystemExit, match="--variant bad: .*no_such_field"):
         screen.main(["vrptw", "--variant", "bad=no_such_field: 1"])
     with pytest.raises(SystemExit, match="NAME=TEXT"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import statistics
 from pathlib import Path
@@ -11,21 +10,16 @@ import pytest
 
 pytest.importorskip("vrplib")
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "tests" / "data" / "vrptw"
+from .conftest import benchmark_script  # noqa: E402
 
-
-def _side_by_side():
-    spec = importlib.util.spec_from_file_location("side_by_side", ROOT / "benchmarks" / "vrptw_side_by_side.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+DATA = Path(__file__).parent / "data" / "vrptw"
 
 
 def test_every_solver_solves_every_instance_once_per_seed(tmp_path: Path, capsys) -> None:
     out = tmp_path / "sbs.json"
-    code = _side_by_side().main([str(DATA / "C101_25.txt"), str(DATA / "C101.txt"), "--time-limit", "0.3",
-                                 "--solvers", "nachtzorg", "ortools-docs", "--seeds", "1", "2", "--json", str(out)])
+    sbs = benchmark_script("vrptw_side_by_side")
+    code = sbs.main([str(DATA / "C101_25.txt"), str(DATA / "C101.txt"), "--time-limit", "0.3",
+                     "--solvers", "nachtzorg", "ortools-docs", "--seeds", "1", "2", "--json", str(out)])
     assert code == 0
     doc = json.loads(out.read_text())
     assert doc["seeds"] == [1, 2]
@@ -46,5 +40,5 @@ def test_every_solver_solves_every_instance_once_per_seed(tmp_path: Path, capsys
 
 def test_a_seed_given_twice_is_refused(capsys) -> None:
     with pytest.raises(SystemExit):
-        _side_by_side().main([str(DATA / "C101_25.txt"), "--seeds", "1", "1"])
+        benchmark_script("vrptw_side_by_side").main([str(DATA / "C101_25.txt"), "--seeds", "1", "1"])
     assert "each seed once" in capsys.readouterr().err
