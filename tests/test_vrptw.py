@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from ortools.constraint_solver import routing_enums_pb2
 
 pytest.importorskip("vrplib")
 
@@ -243,3 +244,24 @@ def test_ruin_size_follows_route_length() -> None:
     long_ = solve_problem(loose, SolveParams(time_limit_s=0.3))
     assert long_.stats["ruin_size"] == RUIN_LONG
     assert "ruin_size" not in solve_problem(p, SolveParams(time_limit_s=0.3, ils_removed_visits=5)).stats
+    # The automatic start follows the same routes: parallel savings on long routes only.
+    assert short.stats["parallel_savings_start"] == 0.0
+    assert long_.stats["parallel_savings_start"] == 1.0
+    assert sorted(n for r in long_.routes for n in r) == list(range(1, p.n_nodes))  # every client served
+    fixed = solve_problem(loose, SolveParams(time_limit_s=0.3, first_solution="savings"))
+    assert "parallel_savings_start" not in fixed.stats
+
+
+def test_long_routes_and_parallel_savings_start() -> None:
+    from nachtzorg.solve.search import long_routes, search_parameters
+
+    assert not long_routes(None) and not long_routes([[], []])
+    assert long_routes([list(range(14)), [], list(range(16))])  # mean 15; empty routes ignored
+    assert not long_routes([list(range(14)), list(range(15))])
+    fs = routing_enums_pb2.FirstSolutionStrategy
+    ps = SolveParams(first_solution="parallel_savings")
+    assert search_parameters(ps).first_solution_strategy == fs.PARALLEL_SAVINGS
+    # The automatic choice goes through first_solution, so an override still wins (screen.py
+    # compares the old start this way: 'first_solution_strategy: SAVINGS').
+    old = dataclasses.replace(ps, ortools_overrides="first_solution_strategy: SAVINGS")
+    assert search_parameters(old).first_solution_strategy == fs.SAVINGS
