@@ -4,9 +4,10 @@ The default search is what measured best on the VRPTW benchmark (``benchmarks/RE
 
 1. ``first_solution="auto"``: on plain problems (VRPTW-like, see :func:`.construct.is_plain`)
    OR-Tools' savings, or its parallel savings where a quick construction gives long routes
-   (:func:`long_routes`: Solomon R2/RC2/C2; all 56 instances at 1 s, four seeds: 3.83 % against
-   4.44 % with savings everywhere); else parallel cheapest insertion (``fallback_first_solution``;
-   night problems with two-nurse visits, several windows, lateness or qualifications).
+   (:func:`long_routes`: Solomon R2/RC2/C2; all 56 instances at 1 s, four seeds: 3.72 %
+   against 4.30 % with savings everywhere; level at 10 s); else parallel cheapest insertion
+   (``fallback_first_solution``; night problems with two-nurse visits, several windows,
+   lateness or qualifications).
    ``"regret_insertion"`` starts from our own numpy regret insertion instead, which OR-Tools
    rebuilds through an evaluator first-solution strategy (its iterated local search accepts
    no start assignment); it measured no better than savings, so it is not the default;
