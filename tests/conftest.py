@@ -15,6 +15,7 @@ from nachtzorg import Plan, Scenario, SolveParams, check_plan, plan_night
 ROOT = Path(__file__).resolve().parents[1]
 ASSEN = ROOT / "examples" / "assen" / "scenario.json"
 
+
 def benchmark_script(name: str) -> ModuleType:
     """``benchmarks/<name>.py`` loaded as a module (the benchmarks are scripts, not a package)."""
     spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
