@@ -317,3 +317,16 @@ def test_nights_size_their_ruin_by_their_own_rule(monkeypatch):
     large = compile_scenario(generate_night(portfolio.NIGHT_RUIN_MAX_VISITS + 10, 6, 2, seed=1)).problem
     assert ruins(large) == {RUIN_LONG}
     assert ruins(_six_loose_visits()) == {RUIN_SHORT}  # six visits on three nurses: short routes
+
+
+def test_night_runs_are_not_split_into_ils_phases(monkeypatch):
+    seen: list[int | None] = []
+    real = portfolio.solve_problem
+
+    def recording(problem: Problem, params: SolveParams, *a: Any, **kw: Any):
+        seen.append(params.ils_phases)
+        return real(problem, params, *a, **kw)
+
+    monkeypatch.setattr(portfolio, "solve_problem", recording)
+    solve_night(_six_loose_visits(), SolveParams(time_limit_s=0.6))
+    assert seen and all(x == 1 for x in seen)  # the portfolio's chains are its phases

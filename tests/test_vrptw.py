@@ -265,3 +265,65 @@ def test_long_routes_and_parallel_savings_start() -> None:
     # compares the old start this way: 'first_solution_strategy: SAVINGS').
     old = dataclasses.replace(ps, ortools_overrides="first_solution_strategy: SAVINGS")
     assert search_parameters(old).first_solution_strategy == fs.SAVINGS
+
+
+def test_ils_phases_rule_and_validation() -> None:
+    from nachtzorg.solve.search import ILS_PHASE_S, ils_phases
+
+    p = to_problem(read_instance(DATA / "C101_25.txt"))
+    assert ils_phases(p, SolveParams(time_limit_s=1)) == 1
+    assert ils_phases(p, SolveParams(time_limit_s=2 * ILS_PHASE_S - 0.1)) == 1
+    assert ils_phases(p, SolveParams(time_limit_s=2 * ILS_PHASE_S)) == 2
+    assert ils_phases(p, SolveParams(time_limit_s=10)) == 3
+    assert ils_phases(p, SolveParams(time_limit_s=10, ils_phases=1)) == 1
+    assert ils_phases(p, SolveParams(time_limit_s=1, ils_phases=4)) == 4
+    # one phase from given routes, without a time limit, with another metaheuristic, off plain problems
+    assert ils_phases(p, SolveParams(time_limit_s=10), [[1]]) == 1
+    assert ils_phases(p, SolveParams(time_limit_s=None, solution_limit=5)) == 1
+    assert ils_phases(p, SolveParams(time_limit_s=10, metaheuristic="gls")) == 1
+    late = dataclasses.replace(p, max_late=np.full_like(p.max_late, 5))
+    assert not is_plain(late) and ils_phases(late, SolveParams(time_limit_s=10)) == 1
+    with pytest.raises(InputError, match="ils_phases"):
+        SolveParams(ils_phases=0)
+
+
+def test_ils_phases_share_the_limit_and_serve_everyone() -> None:
+    inst = read_instance(DATA / "C101_25.txt")
+    res = solve_problem(to_problem(inst), SolveParams(time_limit_s=0.9, ils_phases=3))
+    assert res.stats["ils_phases"] == 3
+    assert res.wall_s < 1.8  # one budget shared, not 0.9 s per phase
+    chk = check_solution(inst, [r for r in res.routes if r])
+    assert chk.feasible, chk.issues
+    assert chk.cost <= 1.1 * 191.3
+
+
+def test_ils_phases_cool_on_and_keep_the_best(monkeypatch) -> None:
+    import nachtzorg.solve.search as search
+    from nachtzorg.exceptions import SolverError
+    from nachtzorg.solve.search import SolveResult
+
+    p = to_problem(read_instance(DATA / "C101_25.txt"))
+    calls: list[tuple[SolveParams, object]] = []
+
+    def fake(objectives):
+        def run(problem, params, initial_routes=None, *, warm_ils=False):
+            calls.append((params, initial_routes))
+            k = len(calls) - 1
+            if objectives[k] is None:
+                raise SolverError("no solution")
+            return SolveResult([[k + 1]], objectives[k], "timeout", 0.01, 0.0, {"search_s": 0.01})
+        return run
+
+    monkeypatch.setattr(search, "solve_problem", fake([100, 120, 90]))
+    res = search._solve_in_phases(p, SolveParams(time_limit_s=3, ils_temperature=(1000.0, 1.0)), 3)
+    temps = [c[0].ils_temperature for c in calls]
+    assert [t[0] for t in temps] == pytest.approx([1000, 100, 10])
+    assert [t[1] for t in temps] == pytest.approx([100, 10, 1])  # each phase cools on from the last
+    assert [c[1] for c in calls] == [None, [[1]], [[1]]]  # warm from the best so far, not the last
+    assert all(c[0].ils_phases == 1 for c in calls)
+    assert (res.routes, res.objective, res.stats["ils_phases"]) == ([[3]], 90, 3)
+
+    calls.clear()
+    monkeypatch.setattr(search, "solve_problem", fake([100, None, 90]))
+    res = search._solve_in_phases(p, SolveParams(time_limit_s=3), 3)
+    assert (res.routes, res.objective, res.stats["ils_phases"]) == ([[1]], 100, 1)  # a failed phase ends it

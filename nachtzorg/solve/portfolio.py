@@ -356,6 +356,8 @@ def solve_night(problem: Problem, params: SolveParams) -> SolveResult:
     if not two_nurse and not may_eliminate and not side_by_side:
         return solve_problem(problem, params)
     start = insertion_routes(problem)  # always feasible by our own timing: the floor of the portfolio
+    if params.ils_phases is None:  # the chains below are phases of their own; none inside their runs
+        params = dataclasses.replace(params, ils_phases=1)
     # OR-Tools' own start needs no help without two-nurse visits (module docstring).
     specs: list[Spec] = [("insertion+ortools", start), ("ortools", None)] if two_nurse else [("ortools", None)]
     if params.ils_removed_visits is None and params.metaheuristic == "ils":
