@@ -95,6 +95,9 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ortools", default=None, metavar="TEXT",
                         help="OR-Tools RoutingSearchParameters in protobuf text format, merged over ours "
                              "(SolveParams.ortools_overrides), e.g. 'local_search_operators { use_exchange: BOOL_FALSE }'")
+    parser.add_argument("--ils-phases", type=int, default=None, metavar="K",
+                        help="run the search in K phases, each from the best plan so far (SolveParams.ils_phases; "
+                             "default: one per 3 s of the time limit, so 1 turns phases off)")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of text")
 
 
@@ -127,7 +130,7 @@ def run_bench(args: argparse.Namespace) -> int:
         if not args.time_limit > 0:
             raise InputError(f"--time-limit must be > 0 seconds, got {args.time_limit}")
         params = SolveParams(time_limit_s=float(args.time_limit), solution_limit=args.solution_limit,
-                             seed=int(args.seed), ortools_overrides=args.ortools)
+                             seed=int(args.seed), ortools_overrides=args.ortools, ils_phases=args.ils_phases)
         instances = [read_instance(p) for p in args.instances]  # fail fast, before any solving
         for inst in instances:
             best_known(inst)  # a broken bks.csv is an input error too
@@ -147,7 +150,7 @@ def run_bench(args: argparse.Namespace) -> int:
     summary = _summary(results)
     if args.json:
         json.dump({"time_limit_s": float(args.time_limit), "seed": int(args.seed),
-                   "solution_limit": args.solution_limit, "ortools": args.ortools,
+                   "solution_limit": args.solution_limit, "ortools": args.ortools, "ils_phases": args.ils_phases,
                    "results": [r.as_dict() for r in results], "summary": summary}, out, indent=1)
         out.write("\n")
     else:

@@ -150,7 +150,7 @@ def test_bench_cli_json_shape(capsys) -> None:
                        "--json"])
     assert code == 0
     doc = json.loads(capsys.readouterr().out)
-    assert set(doc) == {"time_limit_s", "seed", "solution_limit", "ortools", "results", "summary"}
+    assert set(doc) == {"time_limit_s", "seed", "solution_limit", "ortools", "ils_phases", "results", "summary"}
     (r,) = doc["results"]
     assert {"instance", "routes", "cost", "feasible", "issues", "bks", "gap_pct", "wall_s"} <= set(r)
     assert r["instance"] == "C101_25" and r["feasible"] and r["bks"] == 191.3
@@ -169,6 +169,14 @@ def test_bench_cli_bad_ortools_text_is_a_one_line_error(capsys) -> None:
     code = bench_main(["vrptw", str(DATA / "C101_25.txt"), "--time-limit", "1", "--ortools", "no_such_field: 1"])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "no_such_field" in err and "Traceback" not in err
+
+
+def test_bench_cli_ils_phases(capsys) -> None:
+    code = bench_main(["vrptw", str(DATA / "C101_25.txt"), "--time-limit", "0.6", "--ils-phases", "2", "--json"])
+    assert code == 0 and json.loads(capsys.readouterr().out)["ils_phases"] == 2
+    code = bench_main(["vrptw", str(DATA / "C101_25.txt"), "--time-limit", "1", "--ils-phases", "0"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "ils_phases" in err and "Traceback" not in err
 
 
 def test_decomposition_never_worsens_the_start_and_stays_feasible() -> None:
