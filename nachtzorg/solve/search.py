@@ -21,7 +21,8 @@ The default search is what measured best on the VRPTW benchmark (``benchmarks/RE
    The whole ``time_limit_s`` covers model building and construction.
 3. On plain problems with 6 s or more, that search runs in phases of about 3 s
    (:func:`ils_phases`), each warm-started from the best plan so far, the annealing cooling on
-   across them (all 56 Solomon instances at 10 s, four seeds: 1.27 % against 1.41 %).
+   across them (all 56 Solomon instances at 10 s: 1.27 % against 1.41 % over four seeds with
+   two solves at a time, 1.31 % against 1.40 % over two seeds with one at a time).
 
 ``solution_limit`` makes a run deterministic; a wall-clock limit does not. ``seed`` permutes
 the node numbering (OR-Tools breaks ties by index), so a seed gives a different but
@@ -313,8 +314,9 @@ def _solve_in_phases(problem: Problem, params: SolveParams, phases: int) -> Solv
     temperatures are split geometrically over the phases, so each phase cools on from where the
     last one stopped; what a phase adds is the return to the best plan.
 
-    All 56 Solomon instances at 10 s, seeds 0-3, the two side by side: 3 phases 1.27 % against
-    1.41 % for one run, better on every seed; 5 phases 1.29 % on seeds 2 / 3 (``benchmarks/README.md``).
+    All 56 Solomon instances at 10 s, seeds 0-3, two solves at a time: 3 phases 1.27 % against
+    1.41 % for one run, better on every seed; 5 phases 1.29 % on seeds 2 / 3. One solve at a time,
+    seeds 0 / 1: 1.31 % against 1.40 % (``benchmarks/README.md``).
     """
     assert params.time_limit_s is not None
     t0 = _time.perf_counter()
