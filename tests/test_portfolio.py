@@ -290,20 +290,26 @@ def test_the_time_limit_covers_building_our_start(monkeypatch):
     assert res.wall_s < 0.8
 
 
+def _params_seen(monkeypatch: pytest.MonkeyPatch, field: str) -> list[Any]:
+    """The ``SolveParams`` field ``field`` of every portfolio run, in this process, in order."""
+    seen: list[Any] = []
+    real = portfolio.solve_problem
+
+    def recording(problem: Problem, params: SolveParams, *a: Any, **kw: Any):
+        seen.append(getattr(params, field))
+        return real(problem, params, *a, **kw)
+
+    monkeypatch.setattr(portfolio, "solve_problem", recording)
+    return seen
+
+
 def test_nights_size_their_ruin_by_their_own_rule(monkeypatch):
     """Long routes: 40 visits per ruin up to 120 visits, 30 (Solomon's) above; short routes: 10;
     a ruin size that was asked for is kept. Every run of the night uses the same size."""
     from nachtzorg.solve.search import RUIN_LONG, RUIN_SHORT
     from nachtzorg.synthetic import generate_night
 
-    sizes: list[int | None] = []
-    real = portfolio.solve_problem
-
-    def recording(problem: Problem, params: SolveParams, *a: Any, **kw: Any):
-        sizes.append(params.ils_removed_visits)
-        return real(problem, params, *a, **kw)
-
-    monkeypatch.setattr(portfolio, "solve_problem", recording)
+    sizes = _params_seen(monkeypatch, "ils_removed_visits")
 
     def ruins(p: Problem, **kw: Any) -> set[int | None]:
         sizes.clear()
@@ -320,13 +326,6 @@ def test_nights_size_their_ruin_by_their_own_rule(monkeypatch):
 
 
 def test_night_runs_are_not_split_into_ils_phases(monkeypatch):
-    seen: list[int | None] = []
-    real = portfolio.solve_problem
-
-    def recording(problem: Problem, params: SolveParams, *a: Any, **kw: Any):
-        seen.append(params.ils_phases)
-        return real(problem, params, *a, **kw)
-
-    monkeypatch.setattr(portfolio, "solve_problem", recording)
+    seen = _params_seen(monkeypatch, "ils_phases")
     solve_night(_six_loose_visits(), SolveParams(time_limit_s=0.6))
     assert seen and all(x == 1 for x in seen)  # the portfolio's chains are its phases
