@@ -27,6 +27,7 @@ from .problem import Problem
 from .solve import SolveParams, SolveResult, solve_problem
 from .solve.construct import is_plain
 from .solve.decompose import DECOMPOSE_MIN_TASKS, solve_decomposed
+from .solve.search import ILS_PHASE_S
 
 
 @dataclass
@@ -97,7 +98,7 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
                              "(SolveParams.ortools_overrides), e.g. 'local_search_operators { use_exchange: BOOL_FALSE }'")
     parser.add_argument("--ils-phases", type=int, default=None, metavar="K",
                         help="run the search in K phases, each from the best plan so far (SolveParams.ils_phases; "
-                             "default: one per 3 s of the time limit, so 1 turns phases off)")
+                             f"default: one per {ILS_PHASE_S:g} s of the time limit, so 1 turns phases off)")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of text")
 
 

@@ -312,11 +312,8 @@ def _solve_in_phases(problem: Problem, params: SolveParams, phases: int) -> Solv
     """:func:`solve_problem` in ``phases`` phases sharing ``params.time_limit_s``: the first from
     scratch, each next one warm-started from the best plan so far (``warm_ils``). The annealing's
     temperatures are split geometrically over the phases, so each phase cools on from where the
-    last one stopped; what a phase adds is the return to the best plan.
-
-    All 56 Solomon instances at 10 s, seeds 0-3, two solves at a time: 3 phases 1.27 % against
-    1.41 % for one run, better on every seed; 5 phases 1.29 % on seeds 2 / 3. One solve at a time,
-    seeds 0 / 1: 1.31 % against 1.40 % (``benchmarks/README.md``).
+    last one stopped; what a phase adds is the return to the best plan (measured: module
+    docstring and ``benchmarks/README.md``).
     """
     assert params.time_limit_s is not None
     t0 = _time.perf_counter()
