@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from ortools.constraint_solver import routing_enums_pb2
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 pytest.importorskip("vrplib")
 
@@ -229,6 +229,20 @@ def test_ortools_overrides_merge_over_our_settings() -> None:
     assert check_solution(inst, [r for r in res.routes if r]).feasible
 
 
+def test_lean_descent_leaves_out_two_operators_and_yields_to_overrides() -> None:
+    from nachtzorg.solve.search import search_parameters
+
+    ops = search_parameters(SolveParams()).local_search_operators
+    lean = search_parameters(SolveParams(lean_descent=True)).local_search_operators
+    off = pywrapcp.BOOL_FALSE
+    assert ops.use_exchange != off and ops.use_relocate_expensive_chain != off
+    assert lean.use_exchange == off and lean.use_relocate_expensive_chain == off
+    assert lean.use_cross == ops.use_cross and lean.use_relocate == ops.use_relocate  # nothing else changes
+    back = search_parameters(SolveParams(lean_descent=True, ortools_overrides="local_search_operators "
+                                         "{ use_exchange: BOOL_TRUE }")).local_search_operators
+    assert back.use_exchange == pywrapcp.BOOL_TRUE and back.use_relocate_expensive_chain == off
+
+
 def test_ruin_size_follows_route_length() -> None:
     from nachtzorg.solve.search import RUIN_LONG, RUIN_SHORT, ruin_size, search_parameters
 
@@ -329,6 +343,7 @@ def test_ils_phases_cool_on_and_keep_the_best(monkeypatch) -> None:
     assert [t[1] for t in temps] == pytest.approx([100, 10, 1])  # each phase cools on from the last
     assert [c[1] for c in calls] == [None, [[1]], [[1]]]  # warm from the best so far, not the last
     assert all(c[0].ils_phases == 1 for c in calls)
+    assert [c[0].lean_descent for c in calls] == [False, True, True]  # the first phase keeps every operator
     assert (res.routes, res.objective, res.stats["ils_phases"]) == ([[3]], 90, 3)
 
     calls.clear()
