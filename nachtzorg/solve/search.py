@@ -95,6 +95,8 @@ class SolveParams:
     ``lean_descent``: leave OR-Tools' relocate-expensive-chain and exchange operators out of the
     iterated local search's descents, so each iteration scans fewer neighbours; the later phases
     of :func:`_solve_in_phases` set it (from a good plan these operators rarely find a move).
+    Night runs keep both: without them the over-full nights served a visit fewer
+    (``benchmarks/README.md``, thirteenth round).
     ``workers``: processes for the runs of a night solve (:func:`.portfolio.solve_night`): with 2
     or more and a time limit its runs go side by side, each with the whole budget, instead of one
     after the other; :func:`solve_problem` itself is always one thread.
