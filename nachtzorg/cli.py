@@ -154,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--time-limit", type=float, default=None,
                    help=f"search time, seconds (default {DEFAULT_TIME_LIMIT_S:g} unless --solution-limit is given; "
-                        "nights of more than about 120 visits: 30 or more, see README)")
+                        "nights of more than 120 visits: 30 or more, see README)")
     p.add_argument("--solution-limit", type=int, default=None,
                    help="stop after this many improving solutions (deterministic; no time limit unless given)")
     p.add_argument("--seed", type=int, default=0, help="search seed (same input + seed + solution limit = same plan)")
