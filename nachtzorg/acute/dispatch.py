@@ -181,8 +181,12 @@ class LiveDecision:
 
 def decide_live(nurses: list[LiveNurse], specs: dict[str, TaskSpec], call_ref: str, travel: TravelProvider,
                 policy: str = "least_disruption", *, reopt_time_s: float | None = 1.0,
-                reopt_solutions: int | None = None, seed: int = 0) -> LiveDecision:
-    """Evaluate and choose (see module docstring); ``nurses`` are already advanced to now."""
+                reopt_solutions: int | None = None, seed: int = 0,
+                choose: tuple[tuple[int, ...], tuple[int, ...]] | None = None) -> LiveDecision:
+    """Evaluate and choose (see module docstring); ``nurses`` are already advanced to now.
+
+    ``choose``: ``(vehicles, positions)`` of the option a dispatcher picked instead of the
+    policy's first; :class:`AcuteInputError` when no evaluated option has them."""
     t_start = time.perf_counter()
     rem = build_remaining(nurses, specs, travel, extra=[call_ref])
     max_position = 0 if policy == "nearest" else MAX_POSITION
@@ -190,6 +194,11 @@ def decide_live(nurses: list[LiveNurse], specs: dict[str, TaskSpec], call_ref: s
     if not options:
         return LiveDecision([], None, True, nurses, rem)
     chosen = options[0]
+    if choose is not None:
+        picked = [o for o in options if (o.vehicles, o.positions) == choose]
+        if not picked:
+            raise AcuteInputError("the chosen option is not among the options for this call now")
+        chosen = picked[0]
     routes = chosen.routes
     info: dict = {}
     if policy == "reoptimise":
@@ -339,13 +348,17 @@ def _describe(o: RawOption, rank: int, rem: Remaining, clock) -> DispatchOption:
 
 def dispatch(state: NightState, call: AcuteCall | dict, now: str | int, *, policy: Policy = "least_disruption",
              reoptimise_s: float | None = 1.0, reopt_solutions: int | None = None,
-             travel: TravelProvider | None = None, max_call_km: float = 30.0) -> DispatchDecision:
+             travel: TravelProvider | None = None, max_call_km: float = 30.0,
+             choose: tuple[list[str], list[int]] | None = None) -> DispatchDecision:
     """Decide who answers ``call`` at ``now`` (``HH:MM``, ISO or seconds); returns ranked options,
     the chosen one and the updated state (``state`` itself is not changed).
 
     ``policy="reoptimise"`` re-optimises the rest of the night within ``reoptimise_s`` seconds
     (or ``reopt_solutions`` improving solutions, deterministic). ``max_call_km``: a call farther
     than this from every client of the region is rejected as outside the region.
+    ``choose``: ``(shifts, after_stops)`` of a ranked option (as in :class:`DispatchOption`) that
+    the dispatcher assigns instead of the policy's first; with ``policy="reoptimise"`` the rest
+    of the night is then re-optimised around it.
     """
     sc = state.scenario
     clock = sc.clock
@@ -367,8 +380,18 @@ def dispatch(state: NightState, call: AcuteCall | dict, now: str | int, *, polic
     night_end = max(clock.to_seconds(s.end_time) for s in sc.shifts)
     specs = dict(live.specs)
     specs[call.id] = call_spec(call, received, night_end)
+    pick = None
+    if choose is not None:
+        index = {n.shift: v for v, n in enumerate(live.nurses)}
+        shifts, after = choose
+        unknown = [x for x in shifts if x not in index]
+        if unknown:
+            raise AcuteInputError(f"choose: unknown nurse (shift) {unknown[0]!r}")
+        if len(shifts) != len(after):
+            raise AcuteInputError("choose: give one after_stops value per nurse")
+        pick = (tuple(index[x] for x in shifts), tuple(int(k) for k in after))
     dec = decide_live(live.nurses, specs, call.id, travel, policy, reopt_time_s=reoptimise_s,
-                      reopt_solutions=reopt_solutions)
+                      reopt_solutions=reopt_solutions, choose=pick)
     ranked = [_describe(o, i + 1, dec.remaining, clock) for i, o in enumerate(dec.options)]
     idx = next((i for i, o in enumerate(dec.options) if o is dec.chosen), None)
     chosen = ranked[idx] if idx is not None else None
@@ -384,8 +407,8 @@ def dispatch(state: NightState, call: AcuteCall | dict, now: str | int, *, polic
         msg = (f"Call {call.id}: {'+'.join(chosen.shifts)} goes, on site at {chosen.arrival} "
                f"({chosen.response_min:.0f} min, norm {norm_min:.0f} min met); "
                f"{chosen.late_visits} planned stop(s) late, +{chosen.added_late_min:.0f} min.")
-    if dec.backup or chosen is None:
-        # the team keeps its routes; the call goes to the back-up
+    if chosen is None or (dec.backup and choose is None):
+        # the team keeps its routes; the call goes to the back-up (unless the dispatcher chose)
         new_live = LiveNight(sc, live.specs, live.nurses, live.fixed, live.fixed_source, t)
         new_state = from_live(state, new_live, backup_calls=[*state.backup_calls, call.id])
     else:

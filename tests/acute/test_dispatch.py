@@ -74,3 +74,15 @@ def test_input_errors_leave_state_untouched(pair_night):
     with pytest.raises(AcuteInputError, match="from the nearest client"):
         dispatch(state, {"id": "x3", "location": {"lat": 48.85, "lon": 2.35}}, "02:10")
     assert state.to_json() == text
+
+
+def test_dispatcher_can_assign_another_ranked_option(pair_night):
+    """An option other than the first, chosen by (shifts, after_stops), is the one applied."""
+    scenario, plan, state = pair_night
+    d = dispatch(state, call_at("c6", 0.5), "02:10")
+    other = next(o for o in d.options if o.shifts != d.chosen.shifts)
+    d2 = dispatch(state, call_at("c6", 0.5), "02:10", choose=(other.shifts, other.after_stops))
+    assert d2.chosen.shifts == other.shifts and d2.chosen.after_stops == other.after_stops
+    assert "c6" in d2.state.nurse(other.shifts[0]).remaining
+    with pytest.raises(AcuteInputError, match="not among the options"):
+        dispatch(state, call_at("c6", 0.5), "02:10", choose=(other.shifts, [7]))
