@@ -4,7 +4,7 @@
 Generates invented nights with ``nachtzorg.synthetic.generate_night`` (the generator behind
 ``examples/assen/generate.py``): for each seed the 56-visit Assen-like night (3 nurses) and
 nights of 30, 60, 120 and 200 visits (``benchmarks/nights.py`` sizes), and solves each with the
-planner's own solver (``solve_night``, what ``plan_night`` runs) for ``--short`` and ``--long``
+planner's own solver (``nachtzorg.solve.solve``, what ``plan_night`` runs) for ``--short`` and ``--long``
 seconds, one after the other. ``--workers 2`` runs the solver's portfolio runs side by side in two
 processes (``SolveParams.workers``), for the short and the long solve alike unless
 ``--long-workers`` says otherwise; the default is one process. Prints the objective of both (cost units: micro-euros,
@@ -23,8 +23,7 @@ import sys
 
 from nachtzorg.problem import compile_scenario
 from nachtzorg.schedule import schedule_routes
-from nachtzorg.solve import SolveParams
-from nachtzorg.solve.portfolio import solve_night
+from nachtzorg.solve import SolveParams, solve
 from nachtzorg.synthetic import generate_night
 
 #: visits -> nurses on shift (as benchmarks/nights.py, plus the 56-visit Assen-like night)
@@ -51,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
             res = {}
             repeats = []
             for label, tl in [("short", args.short)] * args.repeat + [("long", args.long)]:
-                r = solve_night(p, SolveParams(time_limit_s=tl, workers=workers[label]))
+                r = solve(p, SolveParams(time_limit_s=tl, workers=workers[label]))
                 out = {"objective": r.objective, "wall_s": round(r.wall_s, 2),
                        "served": sum(1 for t in range(p.n_tasks)
                                      if all(any(x in route for route in r.routes) for x in p.task_nodes[t])),

@@ -20,7 +20,7 @@ from pathlib import Path
 from nachtzorg import SolveParams
 from nachtzorg.model import RoadGraphSettings, StraightLineSettings
 from nachtzorg.synthetic import generate_night
-from nachtzorg.travel import compare_travel
+from nachtzorg.compare import compare_travel
 from nachtzorg.travel.town import RiverTown
 
 

@@ -11,7 +11,7 @@ with every seed and the table shows each seed's mean beside the mean over seeds.
 this machine class: one per core, so both variants of an instance and seed run under the same
 load). Prints mean gap to the best known per variant, seed and class.
 
-``nights``: the generated nights of ``night_short_vs_long.py`` with ``solve_night`` (``--workers``
+``nights``: the generated nights of ``night_short_vs_long.py`` with ``nachtzorg.solve.solve`` (``--workers``
 processes per solve), one solve at a time, against the long solves of a reference file written
 by ``night_short_vs_long.py`` (its printed output: text lines, then a JSON list). Prints runs
 within 0.5 % of the reference and visits served, per variant.
@@ -33,14 +33,12 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from nachtzorg.bench import solve_instance
 from nachtzorg.exceptions import InputError
-from nachtzorg.io.vrptw import read_instance
-from nachtzorg.io.writers import atomic_write_text
+from nachtzorg.atomic import write_text as atomic_write_text
+from nachtzorg.io.vrptw import read_instance, solve_instance
 from nachtzorg.problem import compile_scenario
 from nachtzorg.schedule import total_cost
-from nachtzorg.solve import SolveParams
-from nachtzorg.solve.portfolio import solve_night
+from nachtzorg.solve import SolveParams, Tuning, solve
 from nachtzorg.synthetic import generate_night
 
 HERE = Path(__file__).resolve().parent
@@ -58,7 +56,7 @@ def _variants(specs: list[str]) -> dict[str, str | None]:
         if not sep or not name or name in out:
             raise SystemExit(f"error: --variant {spec!r}: expected a new NAME=TEXT")
         try:
-            SolveParams(ortools_overrides=text)  # fail before any solving, naming the bad text
+            SolveParams(tuning=Tuning(ortools_overrides=text))  # fail before any solving, naming the bad text
         except InputError as e:
             raise SystemExit(f"error: --variant {name}: {e}") from None
         out[name] = text
@@ -73,7 +71,7 @@ def _class(instance: str) -> str:
 def _vrptw_job(job: tuple[str, str | None, int, str, float]) -> tuple[str, int, str, float | None]:
     name, text, seed, path, limit = job
     inst = read_instance(path)
-    r = solve_instance(inst, SolveParams(time_limit_s=limit, seed=seed, ortools_overrides=text))
+    r = solve_instance(inst, SolveParams(time_limit_s=limit, seed=seed, tuning=Tuning(ortools_overrides=text)))
     return name, seed, inst.name, r.gap_pct if r.feasible else None
 
 
@@ -144,8 +142,7 @@ def screen_nights(args: argparse.Namespace) -> dict:
         for key in nights:  # interleaved, as for vrptw
             p = problems[key]
             for name, text in variants.items():
-                r = solve_night(p, SolveParams(time_limit_s=args.time_limit, workers=args.workers,
-                                               ortools_overrides=text))
+                r = solve(p, SolveParams(time_limit_s=args.time_limit, workers=args.workers, tuning=Tuning(ortools_overrides=text)))
                 on = {x for route in r.routes for x in route}
                 served = sum(1 for nodes in p.task_nodes if all(x in on for x in nodes))
                 cost = total_cost(p, r.routes)

@@ -35,17 +35,16 @@ from typing import Callable
 from google.protobuf.duration_pb2 import Duration
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from nachtzorg.bench import solve_vrptw_problem
 from nachtzorg.io.vrptw import VrptwInstance, best_known, check_solution, read_instance, to_problem
-from nachtzorg.io.writers import atomic_write_text
-from nachtzorg.solve import SolveParams
+from nachtzorg.atomic import write_text as atomic_write_text
+from nachtzorg.solve import SolveParams, solve
 from nachtzorg.solve.ortools_model import build_model
 
 Solver = Callable[[VrptwInstance, float, int], list[list[int]]]
 
 
 def run_nachtzorg(inst: VrptwInstance, time_limit: float, seed: int) -> list[list[int]]:
-    res = solve_vrptw_problem(to_problem(inst), SolveParams(time_limit_s=time_limit, seed=seed))
+    res = solve(to_problem(inst), SolveParams(time_limit_s=time_limit, seed=seed))
     return [r for r in res.routes if r]
 
 

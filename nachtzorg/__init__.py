@@ -1,64 +1,79 @@
 """nachtzorg: plan the shared night routes of a regional night-care team.
 
 >>> from nachtzorg import Scenario, plan_night, check_plan, SolveParams
+
+The public API is the table below: each name and the module it lives in. Modules are imported
+when a name is first used, so ``import nachtzorg`` (and the command line's ``--help``) stays
+quick; type checkers and readers see the same names in the ``TYPE_CHECKING`` block.
 """
 
-import logging as _logging
+from __future__ import annotations
 
-from .check import CheckReport as CheckReport
-from .check import Violation as Violation
-from .check import check_plan as check_plan
-from .exceptions import InputError as InputError
-from .exceptions import NachtzorgError as NachtzorgError
-from .exceptions import PlanMismatchError as PlanMismatchError
-from .exceptions import SolverError as SolverError
-from .exceptions import TravelError as TravelError
-from .io.writers import write_outputs as write_outputs
-from .model import Client as Client
-from .model import LatLon as LatLon
-from .model import Organisation as Organisation
-from .model import Scenario as Scenario
-from .model import Shift as Shift
-from .model import TimeWindow as TimeWindow
-from .model import OsrmSettings as OsrmSettings
-from .model import RoadGraphSettings as RoadGraphSettings
-from .model import StraightLineSettings as StraightLineSettings
-from .model import TravelSettings as TravelSettings
-from .model import Visit as Visit
-from .model import scenario_json_schema as scenario_json_schema
-from .nighttime import NightClock as NightClock
-from .plan import KPIs as KPIs
-from .plan import Plan as Plan
-from .plan import Route as Route
-from .plan import Stop as Stop
-from .plan import Unassigned as Unassigned
-from .planner import build_plan as build_plan
-from .planner import plan_night as plan_night
-from .problem import CompiledNight as CompiledNight
-from .problem import Problem as Problem
-from .problem import compile_scenario as compile_scenario
-from .schedule import schedule_routes as schedule_routes
-from .solve import SolveParams as SolveParams
-from .solve import SolveResult as SolveResult
-from .solve import solve_problem as solve_problem
-from .travel import CachedTravel as CachedTravel
-from .travel import OsrmTravel as OsrmTravel
-from .travel import RoadGraphTravel as RoadGraphTravel
-from .travel import StraightLineTravel as StraightLineTravel
-from .travel import TravelMatrix as TravelMatrix
-from .travel import TravelProvider as TravelProvider
-from .travel import compare_travel as compare_travel
-from .travel import drive_plan as drive_plan
-from .travel import provider_for as provider_for
+import importlib
+import logging as _logging
+import sys
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_API: dict[str, str] = {
+    # the data models in and out
+    "Scenario": "model", "Organisation": "model", "Client": "model", "Visit": "model", "Shift": "model",
+    "TimeWindow": "model", "LatLon": "model", "TravelSettings": "model", "StraightLineSettings": "model",
+    "RoadGraphSettings": "model", "OsrmSettings": "model", "scenario_json_schema": "model",
+    "NightClock": "nighttime",
+    "Plan": "plan", "Route": "plan", "Stop": "plan", "Unassigned": "plan", "KPIs": "plan",
+    "NachtzorgError": "exceptions", "InputError": "exceptions", "TravelError": "exceptions",
+    "PlanMismatchError": "exceptions", "SolverError": "exceptions",
+    # travel
+    "TravelMatrix": "travel", "TravelProvider": "travel", "StraightLineTravel": "travel",
+    "RoadGraphTravel": "travel", "OsrmTravel": "travel", "CachedTravel": "travel", "provider_for": "travel",
+    # the problem and its builder, timing, the solver
+    "Problem": "problem", "ProblemBuilder": "problem", "CompiledNight": "problem",
+    "compile_scenario": "problem", "schedule_routes": "schedule",
+    "SolveParams": "solve", "SolveResult": "solve", "Tuning": "solve", "solve": "solve",
+    # planning, checking, outputs, views
+    "plan_night": "planner", "build_plan": "planner", "check_plan": "check", "CheckReport": "check",
+    "Violation": "check", "write_outputs": "io.writers", "compare_travel": "compare", "drive_plan": "compare",
+    "plan_map": "viz.map",
+}
+
+__all__ = sorted(_API)
+
+if TYPE_CHECKING:  # pragma: no cover - the same names, for type checkers and readers
+    from .check import CheckReport, Violation, check_plan
+    from .compare import compare_travel, drive_plan
+    from .exceptions import InputError, NachtzorgError, PlanMismatchError, SolverError, TravelError
+    from .io.writers import write_outputs
+    from .model import (Client, LatLon, Organisation, OsrmSettings, RoadGraphSettings, Scenario, Shift,
+                        StraightLineSettings, TimeWindow, TravelSettings, Visit, scenario_json_schema)
+    from .nighttime import NightClock
+    from .plan import KPIs, Plan, Route, Stop, Unassigned
+    from .planner import build_plan, plan_night
+    from .problem import CompiledNight, Problem, ProblemBuilder, compile_scenario
+    from .schedule import schedule_routes
+    from .solve import SolveParams, SolveResult, Tuning, solve
+    from .travel import (CachedTravel, OsrmTravel, RoadGraphTravel, StraightLineTravel, TravelMatrix,
+                         TravelProvider, provider_for)
+    from .viz.map import plan_map
+
+
+def __getattr__(name: str) -> Any:
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nachtzorg' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 _logging.getLogger(__name__).addHandler(_logging.NullHandler())
 
+if "IPython" in sys.modules:  # notebook views attach to the data types only inside IPython
+    from .notebook import register_views as _register_views
 
-def __getattr__(name: str):  # lazy: folium is only imported when a map is drawn
-    if name == "plan_map":
-        from .viz.map import plan_map
-
-        return plan_map
-    raise AttributeError(f"module 'nachtzorg' has no attribute {name!r}")
-
-__version__ = "0.1.0"
+    _register_views()

@@ -1,11 +1,13 @@
-"""Small HTML builders for Jupyter (``_repr_html_``): compact, offline, escaped.
+"""Notebook views: small HTML builders for Jupyter, compact, offline, escaped.
 
 Every function returns an HTML fragment with inline styles only (no scripts, no external
 resources) and escapes all data text. They take plain values (dicts, DataFrames, a
-:class:`~nachtzorg.plan.Plan`) so each result class can hand itself over in one line:
+:class:`~nachtzorg.plan.Plan`). :func:`register_views` attaches them to the result types as
+IPython HTML formatters, so the data types themselves know nothing of notebooks
+(``import nachtzorg`` calls it when IPython is running):
 
-* ``Plan._repr_html_``            -> :func:`plan_html`
-* a dispatch decision           -> :func:`dispatch_html` (a dict of fields + candidate table)
+* a plan / a route              -> :func:`plan_html` / :func:`route_html`
+* a dispatch decision           -> :func:`decision_html` (fields + the ranked options)
 * a simulation result           -> :func:`simulation_html` (summary table per team size)
 * a cost allocation / report    -> :func:`allocation_html` (one row per organisation)
 """
@@ -22,8 +24,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .plan import Plan, Route
 
-__all__ = ["allocation_html", "dispatch_html", "fmt", "frame_html", "html_table", "kv_html", "plan_html",
-           "route_html", "simulation_html"]
+__all__ = ["allocation_html", "decision_html", "dispatch_html", "fmt", "frame_html", "html_table", "kv_html",
+           "plan_html", "register_views", "route_html", "simulation_html"]
 
 _BOX = "font-family:system-ui,sans-serif;font-size:13px;line-height:1.35;max-width:60rem"
 _TABLE = "border-collapse:collapse;margin:4px 0 8px;font-size:12px"
@@ -162,6 +164,16 @@ def dispatch_html(decision: Mapping[str, Any], candidates: pd.DataFrame | Sequen
     return _box(name, *parts)
 
 
+def decision_html(decision: Any) -> str:
+    """A :class:`~nachtzorg.acute.DispatchDecision`: the choice and the ranked options."""
+    c = decision.chosen
+    head = {"call": decision.call_id, "now": decision.now, "policy": decision.policy,
+            "responder": "+".join(c.shifts) if c else None, "arrival": c.arrival if c else None,
+            "response_min": c.response_min if c else None, "norm_met": c.norm_met if c else False,
+            "backup": decision.backup_recommended}
+    return dispatch_html(head, [o.model_dump(exclude={"delayed"}) for o in decision.options])
+
+
 def simulation_html(summary: pd.DataFrame | Sequence[Mapping[str, Any]], *, title: str = "Simulated nights",
                     facts: Mapping[str, Any] | None = None) -> str:
     """A simulation result: optional headline facts and a summary table (e.g. one row per team size)."""
@@ -189,3 +201,29 @@ def _records_html(data: pd.DataFrame | Sequence[Mapping[str, Any]], *, caption: 
     rows = list(data)
     header = list(dict.fromkeys(k for r in rows for k in r))
     return html_table(header, [[r.get(h) for h in header] for r in rows], caption=caption, digits=digits)
+
+
+#: (module, class name, HTML view) of every result type with a notebook view.
+VIEWS: tuple[tuple[str, str, Any], ...] = (
+    ("nachtzorg.plan", "Plan", plan_html),
+    ("nachtzorg.plan", "Route", route_html),
+    ("nachtzorg.acute.dispatch", "DispatchDecision", decision_html),
+    ("nachtzorg.acute.simulate", "SimulationResults", lambda r: simulation_html(r.to_dataframe())),
+)
+
+
+def register_views(shell: Any = None) -> bool:
+    """Attach the HTML views to the result types in IPython's display formatter (``shell``:
+    an ``InteractiveShell``; default the running one). Returns False outside IPython."""
+    if shell is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:  # pragma: no cover - IPython absent
+            return False
+        shell = get_ipython()
+    if shell is None:
+        return False
+    html = shell.display_formatter.formatters["text/html"]
+    for module, name, view in VIEWS:
+        html.for_type_by_name(module, name, view)
+    return True

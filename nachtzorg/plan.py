@@ -71,12 +71,6 @@ class Route(_Out):
     def used(self) -> bool:
         return bool(self.visits)
 
-    def _repr_html_(self) -> str:
-        """Jupyter: a compact table of this route's stops (pseudonyms only)."""
-        from .notebook import route_html
-
-        return route_html(self)
-
 
 class Unassigned(_Out):
     """A visit no route serves, and why (a code for tools, a sentence for planners)."""
@@ -181,9 +175,3 @@ class Plan(_Out):
 
     def __str__(self) -> str:
         return self.summary()
-
-    def _repr_html_(self) -> str:
-        """Jupyter: a compact HTML summary (KPIs, one row per nurse, unassigned visits)."""
-        from .notebook import plan_html
-
-        return plan_html(self)

@@ -14,8 +14,7 @@ from .model import Scenario
 from .plan import KPIs, Plan, Route, Stop, Unassigned
 from .problem import CompiledNight, compile_scenario, units_to_eur
 from .schedule import schedule_routes
-from .solve import SolveParams
-from .solve.portfolio import solve_night
+from .solve import SolveParams, solve
 from .travel import TravelProvider
 
 log = logging.getLogger(__name__)
@@ -28,7 +27,7 @@ def plan_night(scenario: Scenario, params: SolveParams | None = None, *,
     compiled = compile_scenario(scenario, travel)
     p = compiled.problem
     log.info("planning %d visits (%d nodes) with %d nurses", p.n_tasks, p.n_nodes, p.n_vehicles)
-    result = solve_night(p, params)
+    result = solve(p, params)
     log.info("solver %s in %.2f s (model %.2f s), objective %d", result.status, result.wall_s,
              result.build_s, result.objective)
     info = {"status": result.status, "wall_s": round(result.wall_s, 3), "build_s": round(result.build_s, 3),

@@ -1,20 +1,26 @@
-"""The compiled problem: plain integer arrays that the solver, scheduler and checker consume.
+"""The compiled problem and its one builder: plain integer arrays for solver, schedule and explain.
 
-Every feature (night plan, acute re-plan, coalition cost, VRPTW benchmark) builds a
-:class:`Problem` and hands it to the same solver and checker. Units: time in integer
-**seconds** (for benchmark instances: the instance's time unit x 10), distance in integer
-**metres** (instance unit x 10), money in integer **micro-euros** (1e-6 EUR) — OR-Tools only
-sees integers.
+Every feature builds its :class:`Problem` here: a night (:func:`compile_scenario`), a benchmark
+instance, the remaining night of an acute call and a coalition's restriction all go through
+:class:`ProblemBuilder` (add depots, tasks and vehicles, then :meth:`~ProblemBuilder.build`
+once) or through the transforms below it (:func:`restrict_tasks`, :func:`restrict_vehicles`,
+:func:`forbid_vehicle`, :func:`permute_nodes`). Nothing else constructs a Problem.
+
+Units: time in integer **seconds** (benchmark instances: the instance's time unit x 10),
+distance in integer **metres** (instance unit x 10), money in integer **micro-euros**
+(1e-6 EUR): OR-Tools only sees integers.
 
 Nodes are points a nurse passes: task copies (a two-nurse visit has two copies, one per
-nurse) and vehicle start/end nodes. A *task* is what can be served or left unassigned
-(a visit or a benchmark customer).
+nurse) and depot nodes (where vehicles start and end; several vehicles may share one). A
+*task* is what can be served or left unassigned (a visit, an acute call, a benchmark customer).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -30,10 +36,12 @@ MANDATORY_DROP_EUR = 100_000.0
 
 
 def eur_to_units(eur: float) -> int:
+    """Euros as integer cost units (micro-euros)."""
     return int(round(eur / MICRO_EUR))
 
 
 def units_to_eur(units: int | float) -> float:
+    """Integer cost units (micro-euros) as euros."""
     return float(units) * MICRO_EUR
 
 
@@ -44,7 +52,8 @@ class Problem:
     Node arrays have length ``n_nodes``; vehicle arrays length ``n_vehicles``; task arrays
     length ``n_tasks``. ``windows[i]`` is a ``(k, 2)`` array of allowed *start of service*
     intervals of node ``i``; the last may be exceeded by ``max_late[i]`` at ``late_cost[i]``
-    units per second. Depot nodes have the whole horizon as window and service 0.
+    units per second. Depot nodes have the span of their vehicles' shifts as window and
+    service 0. ``allowed[i, v]``: vehicle ``v`` may serve node ``i`` (qualification).
     """
 
     duration: np.ndarray  # (n, n) travel time, s
@@ -54,6 +63,7 @@ class Problem:
     max_late: np.ndarray  # (n,) allowed lateness past the last window end, s
     late_cost: np.ndarray  # (n,) units per second late
     required_level: np.ndarray  # (n,) qualification a node needs (0 = anyone)
+    allowed: np.ndarray  # (n, m) bool, vehicle may serve node
     demand: np.ndarray  # (n,) load (benchmarks; 0 for night visits)
     node_task: np.ndarray  # (n,) task index, -1 for depot nodes
     task_nodes: tuple[tuple[int, ...], ...]  # per task its node(s) (2 for two-nurse visits)
@@ -88,8 +98,8 @@ class Problem:
         return int(self.shift_end.max())
 
     def allowed_vehicles(self, node: int) -> np.ndarray:
-        """Vehicles qualified for ``node``."""
-        return np.flatnonzero(self.vehicle_level >= self.required_level[node])
+        """Vehicles that may serve ``node``."""
+        return np.flatnonzero(self.allowed[node])
 
     @cached_property
     def lists(self) -> ProblemLists:
@@ -148,6 +158,144 @@ class ProblemLists:
                    [w[-1][1] for w in hard], p.late_cost.tolist(), partner)
 
 
+def _new(**arrays: Any) -> Problem:
+    """The one place a :class:`Problem` is constructed (the builder and the transforms)."""
+    return Problem(**arrays)
+
+
+def _arrays(problem: Problem) -> dict[str, Any]:
+    return {f.name: getattr(problem, f.name) for f in fields(Problem)}
+
+
+class ProblemBuilder:
+    """Collects depots, tasks and vehicles over a matrix of points, then emits the Problem.
+
+    ``duration_s``/``distance_m`` are square integer matrices over *points* (places); nodes
+    refer to points, so several nodes may share one. Nodes are numbered in the order they are
+    added (depots and task copies). A depot's window is the span of its vehicles' shifts.
+
+    >>> import numpy as np
+    >>> b = ProblemBuilder(np.array([[0, 60], [60, 0]]), np.array([[0, 900], [900, 0]]))
+    >>> depot = b.add_depot(0)
+    >>> b.add_task(1, service_s=600, windows=[(0, 3600)], penalty=10**9)
+    0
+    >>> b.add_vehicle(depot, depot, shift_start=0, shift_end=7200)
+    0
+    >>> b.build().n_nodes
+    2
+    """
+
+    def __init__(self, duration_s: np.ndarray, distance_m: np.ndarray) -> None:
+        self._duration = np.asarray(duration_s, dtype=np.int64)
+        self._distance = np.asarray(distance_m, dtype=np.int64)
+        n = self._duration.shape[0]
+        if self._duration.shape != (n, n) or self._distance.shape != (n, n):
+            raise InputError(f"travel matrices must be square and alike, got {self._duration.shape} "
+                             f"and {self._distance.shape}")
+        self._point: list[int] = []
+        self._service: list[int] = []
+        self._windows: list[np.ndarray | None] = []  # None: a depot, window set at build
+        self._max_late: list[int] = []
+        self._late_cost: list[int] = []
+        self._level: list[int] = []
+        self._demand: list[int] = []
+        self._node_task: list[int] = []
+        self._task_nodes: list[tuple[int, ...]] = []
+        self._penalty: list[int] = []
+        self._mandatory: list[bool] = []
+        self._task_ids: list[str] = []
+        self._vehicles: list[dict[str, Any]] = []
+
+    @property
+    def node_points(self) -> np.ndarray:
+        """Point index of every node added so far."""
+        return np.array(self._point, dtype=np.int64)
+
+    def _add_node(self, point: int, service: int, windows: np.ndarray | None, max_late: int, late_cost: int,
+                  level: int, demand: int, task: int) -> int:
+        if not 0 <= point < self._duration.shape[0]:
+            raise InputError(f"point {point} is not in the travel matrix ({self._duration.shape[0]} points)")
+        self._point.append(int(point))
+        self._service.append(int(service))
+        self._windows.append(windows)
+        self._max_late.append(int(max_late))
+        self._late_cost.append(int(late_cost))
+        self._level.append(int(level))
+        self._demand.append(int(demand))
+        self._node_task.append(int(task))
+        return len(self._point) - 1
+
+    def add_depot(self, point: int) -> int:
+        """A node where vehicles start or end; returns the node."""
+        return self._add_node(point, 0, None, 0, 0, 0, 0, -1)
+
+    def add_task(self, point: int, *, service_s: int, windows: Sequence[Sequence[int]] | np.ndarray,
+                 penalty: int, copies: int = 1, mandatory: bool = True, max_late_s: int = 0, late_cost: int = 0,
+                 level: int = 0, demand: int = 0, id: str = "") -> int:
+        """A task at ``point`` served by ``copies`` vehicles starting together (two-nurse visits);
+        ``windows``: start intervals in seconds, in time order; ``penalty``: units for leaving
+        it unserved. Returns the task index; its nodes are the next ``copies`` nodes."""
+        w = np.asarray(windows, dtype=np.int64).reshape(-1, 2)
+        if w.shape[0] == 0:
+            raise InputError(f"task {id or len(self._task_nodes)} has no window")
+        t = len(self._task_nodes)
+        nodes = tuple(self._add_node(point, service_s, w, max_late_s, late_cost, level, demand, t)
+                      for _ in range(copies))
+        self._task_nodes.append(nodes)
+        self._penalty.append(int(penalty))
+        self._mandatory.append(bool(mandatory))
+        self._task_ids.append(id)
+        return t
+
+    def add_vehicle(self, start: int, end: int, *, shift_start: int, shift_end: int, level: int = 0,
+                    fixed_cost: int = 0, cost_per_m: int = 1, capacity: int = 0, id: str = "") -> int:
+        """A vehicle (a nurse's shift) from depot node ``start`` to depot node ``end`` between
+        ``shift_start`` and ``shift_end`` (s); returns its index."""
+        for node in (start, end):
+            if not 0 <= node < len(self._point) or self._node_task[node] != -1:
+                raise InputError(f"vehicle {id or len(self._vehicles)}: node {node} is not a depot")
+        self._vehicles.append(dict(start=int(start), end=int(end), t0=int(shift_start), t1=int(shift_end),
+                                   level=int(level), fixed=int(fixed_cost), per_m=int(cost_per_m),
+                                   capacity=int(capacity), id=id))
+        return len(self._vehicles) - 1
+
+    def build(self) -> Problem:
+        """The immutable problem of everything added (call once everything is added)."""
+        veh = self._vehicles
+        if not veh:
+            raise InputError("a problem needs at least one vehicle")
+        windows = list(self._windows)
+        for node, w in enumerate(windows):
+            if w is None:
+                spans = [(v["t0"], v["t1"]) for v in veh if node in (v["start"], v["end"])]
+                lo = min((a for a, _ in spans), default=0)
+                hi = max((b for _, b in spans), default=0)
+                windows[node] = np.array([[lo, hi]], dtype=np.int64)
+        pts = np.array(self._point, dtype=np.int64)
+        ix = np.ix_(pts, pts)
+        level = np.array(self._level, dtype=np.int64)
+        vlevel = np.array([v["level"] for v in veh], dtype=np.int64)
+        allowed = vlevel[None, :] >= level[:, None]
+        m = len(veh)
+        return _new(
+            duration=self._duration[ix], distance=self._distance[ix],
+            service=np.array(self._service, dtype=np.int64), windows=tuple(windows),
+            max_late=np.array(self._max_late, dtype=np.int64), late_cost=np.array(self._late_cost, dtype=np.int64),
+            required_level=level, allowed=allowed, demand=np.array(self._demand, dtype=np.int64),
+            node_task=np.array(self._node_task, dtype=np.int64), task_nodes=tuple(self._task_nodes),
+            task_penalty=np.array(self._penalty, dtype=np.int64), task_mandatory=np.array(self._mandatory, dtype=bool),
+            start_node=np.array([v["start"] for v in veh], dtype=np.int64),
+            end_node=np.array([v["end"] for v in veh], dtype=np.int64),
+            shift_start=np.array([v["t0"] for v in veh], dtype=np.int64),
+            shift_end=np.array([v["t1"] for v in veh], dtype=np.int64),
+            vehicle_level=vlevel, fixed_cost=np.array([v["fixed"] for v in veh], dtype=np.int64),
+            cost_per_m=np.array([v["per_m"] for v in veh], dtype=np.int64),
+            capacity=np.array([v["capacity"] for v in veh], dtype=np.int64) if m else np.zeros(0, np.int64),
+            task_ids=tuple(self._task_ids), vehicle_ids=tuple(v["id"] for v in veh),
+        )
+
+
+# --------------------------------------------------------------------------- the night front
 @dataclass(frozen=True)
 class CompiledNight:
     """A scenario's problem plus the maps back to the scenario's ids."""
@@ -163,51 +311,13 @@ def compile_scenario(scenario: Scenario, travel: TravelProvider | None = None) -
     """Compile a scenario into integer arrays (seconds, metres, micro-euros)."""
     travel = travel or provider_for(scenario.travel)
     clock = scenario.clock
-    clients = {c.id: c for c in scenario.clients}
-
     # Unique points: clients first, then shift start/end places.
     points = [c.location for c in scenario.clients]
     point_label = [f"client {c.id!r}" for c in scenario.clients]
     point_of_client = {c.id: i for i, c in enumerate(scenario.clients)}
-
-    service, windows, max_late, late_cost, level, node_task, node_point = [], [], [], [], [], [], []
-    task_nodes, penalty, mandatory = [], [], []
-    for t, v in enumerate(scenario.visits):
-        w = np.array([[clock.to_seconds(x.start), clock.to_seconds(x.end)] for x in v.windows],
-                     dtype=np.int64)
-        rate = v.lateness_cost_per_min_eur
-        rate = scenario.lateness_cost_per_min_eur if rate is None else rate
-        nodes = []
-        for _ in range(v.nurses):
-            nodes.append(len(service))
-            service.append(int(round(v.duration_min * 60)))
-            windows.append(w)
-            max_late.append(int(round(v.max_lateness_min * 60)))
-            late_cost.append(eur_to_units(rate / 60.0))
-            level.append(v.qualification)
-            node_task.append(t)
-            node_point.append(point_of_client[v.client])
-        task_nodes.append(tuple(nodes))
-        mandatory.append(not v.optional)
-        penalty.append(eur_to_units(v.penalty_eur if v.optional else MANDATORY_DROP_EUR * v.priority))
-
-    starts, ends, t0, t1 = [], [], [], []
     for sh in scenario.shifts:
-        a, b = clock.to_seconds(sh.start_time), clock.to_seconds(sh.end_time)
-        t0.append(a)
-        t1.append(b)
-        for place, out, what in ((sh.start_location, starts, "start"), (sh.end_point, ends, "end")):
-            out.append(len(service))
-            points.append(place)
-            point_label.append(f"{what} of shift {sh.id!r}")
-            node_point.append(len(points) - 1)
-            service.append(0)
-            windows.append(np.array([[a, b]], dtype=np.int64))
-            max_late.append(0)
-            late_cost.append(0)
-            level.append(0)
-            node_task.append(-1)
-
+        points += [sh.start_location, sh.end_point]
+        point_label += [f"start of shift {sh.id!r}", f"end of shift {sh.id!r}"]
     try:
         matrix = travel.matrix(points)
     except TravelError as e:
@@ -215,40 +325,29 @@ def compile_scenario(scenario: Scenario, travel: TravelProvider | None = None) -
             raise
         who = ", ".join(point_label[i] for i in e.points[:5] if 0 <= i < len(point_label))
         raise TravelError(f"travel: {who}: {e}", points=e.points) from None
-    node_point_arr = np.array(node_point, dtype=np.int64)
-    sub = matrix.take(node_point_arr)
-    n = len(service)
-    m = len(scenario.shifts)
-    problem = Problem(
-        duration=sub.duration_s.astype(np.int64),
-        distance=sub.distance_m.astype(np.int64),
-        service=np.array(service, dtype=np.int64),
-        windows=tuple(windows),
-        max_late=np.array(max_late, dtype=np.int64),
-        late_cost=np.array(late_cost, dtype=np.int64),
-        required_level=np.array(level, dtype=np.int64),
-        demand=np.zeros(n, dtype=np.int64),
-        node_task=np.array(node_task, dtype=np.int64),
-        task_nodes=tuple(task_nodes),
-        task_penalty=np.array(penalty, dtype=np.int64),
-        task_mandatory=np.array(mandatory, dtype=bool),
-        start_node=np.array(starts, dtype=np.int64),
-        end_node=np.array(ends, dtype=np.int64),
-        shift_start=np.array(t0, dtype=np.int64),
-        shift_end=np.array(t1, dtype=np.int64),
-        vehicle_level=np.array([sh.qualification for sh in scenario.shifts], dtype=np.int64),
-        fixed_cost=np.array([eur_to_units(sh.cost_per_shift_eur) for sh in scenario.shifts], dtype=np.int64),
-        cost_per_m=np.array([eur_to_units(sh.cost_per_km_eur / 1000.0) for sh in scenario.shifts], dtype=np.int64),
-        capacity=np.zeros(m, dtype=np.int64),
-        task_ids=tuple(v.id for v in scenario.visits),
-        vehicle_ids=tuple(sh.id for sh in scenario.shifts),
-    )
-    if not clients:  # pragma: no cover - the model requires clients
-        raise InputError("scenario has no clients")
-    return CompiledNight(problem, matrix, node_point_arr,
-                         tuple(v.id for v in scenario.visits), tuple(sh.id for sh in scenario.shifts))
+
+    b = ProblemBuilder(matrix.duration_s, matrix.distance_m)
+    for v in scenario.visits:
+        rate = scenario.lateness_cost_per_min_eur if v.lateness_cost_per_min_eur is None else v.lateness_cost_per_min_eur
+        windows = [(clock.to_seconds(w.start), clock.to_seconds(w.end)) for w in v.windows]
+        penalty = v.penalty_eur if v.optional else MANDATORY_DROP_EUR * v.priority
+        b.add_task(point_of_client[v.client], service_s=int(round(v.duration_min * 60)), windows=windows,
+                   copies=v.nurses, max_late_s=int(round(v.max_lateness_min * 60)),
+                   late_cost=eur_to_units(rate / 60.0), level=v.qualification, penalty=eur_to_units(penalty),
+                   mandatory=not v.optional, id=v.id)
+    first_depot = len(scenario.clients)
+    for k, sh in enumerate(scenario.shifts):
+        start = b.add_depot(first_depot + 2 * k)
+        end = b.add_depot(first_depot + 2 * k + 1)
+        b.add_vehicle(start, end, shift_start=clock.to_seconds(sh.start_time), shift_end=clock.to_seconds(sh.end_time),
+                      level=sh.qualification, fixed_cost=eur_to_units(sh.cost_per_shift_eur),
+                      cost_per_m=eur_to_units(sh.cost_per_km_eur / 1000.0), id=sh.id)
+    problem = b.build()
+    return CompiledNight(problem, matrix, b.node_points, tuple(v.id for v in scenario.visits),
+                         tuple(sh.id for sh in scenario.shifts))
 
 
+# --------------------------------------------------------------------------- transforms
 def permute_nodes(problem: Problem, order: np.ndarray) -> Problem:
     """The same problem with node ``k`` renamed ``inverse[k]`` (``order[new] = old``).
 
@@ -258,48 +357,64 @@ def permute_nodes(problem: Problem, order: np.ndarray) -> Problem:
     order = np.asarray(order, dtype=np.int64)
     inv = np.empty_like(order)
     inv[order] = np.arange(order.size)
+    a = _arrays(problem)
     ix = np.ix_(order, order)
-    return Problem(
-        duration=problem.duration[ix], distance=problem.distance[ix], service=problem.service[order],
-        windows=tuple(problem.windows[i] for i in order), max_late=problem.max_late[order],
-        late_cost=problem.late_cost[order], required_level=problem.required_level[order],
-        demand=problem.demand[order], node_task=problem.node_task[order],
-        task_nodes=tuple(tuple(int(inv[n]) for n in nodes) for nodes in problem.task_nodes),
-        task_penalty=problem.task_penalty, task_mandatory=problem.task_mandatory,
-        start_node=inv[problem.start_node], end_node=inv[problem.end_node],
-        shift_start=problem.shift_start, shift_end=problem.shift_end, vehicle_level=problem.vehicle_level,
-        fixed_cost=problem.fixed_cost, cost_per_m=problem.cost_per_m, capacity=problem.capacity,
-        task_ids=problem.task_ids, vehicle_ids=problem.vehicle_ids,
-    )
+    a.update(duration=problem.duration[ix], distance=problem.distance[ix],
+             windows=tuple(problem.windows[i] for i in order),
+             task_nodes=tuple(tuple(int(inv[n]) for n in nodes) for nodes in problem.task_nodes),
+             start_node=inv[problem.start_node], end_node=inv[problem.end_node], allowed=problem.allowed[order])
+    for name in ("service", "max_late", "late_cost", "required_level", "demand", "node_task"):
+        a[name] = getattr(problem, name)[order]
+    return _new(**a)
 
 
 def restrict_tasks(problem: Problem, tasks: list[int] | np.ndarray) -> tuple[Problem, np.ndarray]:
     """The sub-problem with only ``tasks`` (and every vehicle), plus ``node_map[new] = old``.
 
-    Used for coalitions: the same compiled night, fewer visits, no recompilation.
+    Used for coalitions and route groups: the same compiled night, fewer tasks, no recompilation.
     """
     tasks = [int(t) for t in tasks]
     keep = [n for t in tasks for n in problem.task_nodes[t]]
     depots = sorted(set(int(x) for x in problem.start_node) | set(int(x) for x in problem.end_node))
     node_map = np.array(keep + depots, dtype=np.int64)
     new_of = {int(old): new for new, old in enumerate(node_map)}
-    ix = np.ix_(node_map, node_map)
     task_index = {t: i for i, t in enumerate(tasks)}
-    node_task = np.array([task_index[int(problem.node_task[o])] if problem.node_task[o] >= 0 else -1
-                          for o in node_map], dtype=np.int64)
-    sub = Problem(
-        duration=problem.duration[ix], distance=problem.distance[ix], service=problem.service[node_map],
-        windows=tuple(problem.windows[o] for o in node_map), max_late=problem.max_late[node_map],
-        late_cost=problem.late_cost[node_map], required_level=problem.required_level[node_map],
-        demand=problem.demand[node_map], node_task=node_task,
+    a = _arrays(problem)
+    ix = np.ix_(node_map, node_map)
+    a.update(
+        duration=problem.duration[ix], distance=problem.distance[ix],
+        windows=tuple(problem.windows[o] for o in node_map), allowed=problem.allowed[node_map],
+        node_task=np.array([task_index[int(problem.node_task[o])] if problem.node_task[o] >= 0 else -1
+                            for o in node_map], dtype=np.int64),
         task_nodes=tuple(tuple(new_of[n] for n in problem.task_nodes[t]) for t in tasks),
         task_penalty=problem.task_penalty[tasks] if tasks else problem.task_penalty[:0],
         task_mandatory=problem.task_mandatory[tasks] if tasks else problem.task_mandatory[:0],
         start_node=np.array([new_of[int(x)] for x in problem.start_node], dtype=np.int64),
         end_node=np.array([new_of[int(x)] for x in problem.end_node], dtype=np.int64),
-        shift_start=problem.shift_start, shift_end=problem.shift_end, vehicle_level=problem.vehicle_level,
-        fixed_cost=problem.fixed_cost, cost_per_m=problem.cost_per_m, capacity=problem.capacity,
         task_ids=tuple(problem.task_ids[t] for t in tasks) if problem.task_ids else (),
-        vehicle_ids=problem.vehicle_ids,
     )
-    return sub, node_map
+    for name in ("service", "max_late", "late_cost", "required_level", "demand"):
+        a[name] = getattr(problem, name)[node_map]
+    return _new(**a), node_map
+
+
+_VEHICLE_FIELDS = ("start_node", "end_node", "shift_start", "shift_end", "vehicle_level", "fixed_cost",
+                   "cost_per_m", "capacity")
+
+
+def restrict_vehicles(problem: Problem, vehicles: list[int] | np.ndarray) -> Problem:
+    """The same problem with only ``vehicles`` (indices, in the new order)."""
+    v = np.asarray(vehicles, dtype=np.int64)
+    a = _arrays(problem)
+    for name in _VEHICLE_FIELDS:
+        a[name] = getattr(problem, name)[v]
+    a["allowed"] = problem.allowed[:, v]
+    a["vehicle_ids"] = tuple(problem.vehicle_ids[i] for i in v) if problem.vehicle_ids else ()
+    return _new(**a)
+
+
+def forbid_vehicle(problem: Problem, vehicle: int) -> Problem:
+    """The same problem where ``vehicle`` may serve no task (she is taken off the shift)."""
+    allowed = problem.allowed.copy()
+    allowed[problem.node_task >= 0, vehicle] = False
+    return _new(**{**_arrays(problem), "allowed": allowed})

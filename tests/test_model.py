@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from nachtzorg import NightClock, Scenario, scenario_json_schema
-from nachtzorg.cli import format_validation_error
+from nachtzorg.cli.common import format_validation_error
 
 from .conftest import ASSEN, client, night, nurse, visit
 

@@ -12,7 +12,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 pytest.importorskip("vrplib")
 
-from nachtzorg.bench import main as bench_main  # noqa: E402
+from nachtzorg.cli import main  # noqa: E402
 from nachtzorg.exceptions import InputError  # noqa: E402
 from nachtzorg.io.vrptw import (  # noqa: E402
     _leg,
@@ -24,7 +24,8 @@ from nachtzorg.io.vrptw import (  # noqa: E402
     to_problem,
 )
 from nachtzorg.schedule import schedule_routes  # noqa: E402
-from nachtzorg.solve import SolveParams, solve_problem  # noqa: E402
+from nachtzorg.solve import SolveParams, Tuning  # noqa: E402
+from nachtzorg.solve.search import search as solve_problem  # noqa: E402
 from nachtzorg.solve.construct import is_plain, regret_insertion  # noqa: E402
 
 DATA = Path(__file__).parent / "data" / "vrptw"
@@ -134,7 +135,7 @@ def test_regret_start_and_fallback_for_night_features() -> None:
     assert is_plain(p)
     start = regret_insertion(p)
     assert check_solution(inst, [r for r in start if r]).feasible
-    res = solve_problem(p, SolveParams(time_limit_s=20, solution_limit=20, first_solution="regret_insertion"))
+    res = solve_problem(p, SolveParams(time_limit_s=20, solution_limit=20, tuning=Tuning(first_solution="regret_insertion")))
     assert check_solution(inst, [r for r in res.routes if r]).feasible
     # a second window makes the problem non-plain: the search falls back to OR-Tools' insertion
     w = list(p.windows)
@@ -146,7 +147,7 @@ def test_regret_start_and_fallback_for_night_features() -> None:
 
 
 def test_bench_cli_json_shape(capsys) -> None:
-    code = bench_main(["vrptw", str(DATA / "C101_25.txt"), "--time-limit", "20", "--solution-limit", "40",
+    code = main(["bench", "vrptw", str(DATA / "C101_25.txt"), "--time-limit", "20", "--solution-limit", "40",
                        "--json"])
     assert code == 0
     doc = json.loads(capsys.readouterr().out)
@@ -160,27 +161,28 @@ def test_bench_cli_json_shape(capsys) -> None:
 
 
 def test_bench_cli_missing_file_is_a_one_line_error(capsys, tmp_path: Path) -> None:
-    code = bench_main(["vrptw", str(tmp_path / "missing.txt"), "--time-limit", "1"])
+    code = main(["bench", "vrptw", str(tmp_path / "missing.txt"), "--time-limit", "1"])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "missing.txt" in err and "Traceback" not in err
 
 
 def test_bench_cli_bad_ortools_text_is_a_one_line_error(capsys) -> None:
-    code = bench_main(["vrptw", str(DATA / "C101_25.txt"), "--time-limit", "1", "--ortools", "no_such_field: 1"])
+    code = main(["bench", "vrptw", str(DATA / "C101_25.txt"), "--time-limit", "1", "--ortools", "no_such_field: 1"])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "no_such_field" in err and "Traceback" not in err
 
 
 def test_bench_cli_ils_phases(capsys) -> None:
-    code = bench_main(["vrptw", str(DATA / "C101_25.txt"), "--time-limit", "0.6", "--ils-phases", "2", "--json"])
+    code = main(["bench", "vrptw", str(DATA / "C101_25.txt"), "--time-limit", "0.6", "--ils-phases", "2", "--json"])
     assert code == 0 and json.loads(capsys.readouterr().out)["ils_phases"] == 2
-    code = bench_main(["vrptw", str(DATA / "C101_25.txt"), "--time-limit", "1", "--ils-phases", "0"])
+    code = main(["bench", "vrptw", str(DATA / "C101_25.txt"), "--time-limit", "1", "--ils-phases", "0"])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "ils_phases" in err and "Traceback" not in err
 
 
 def test_decomposition_never_worsens_the_start_and_stays_feasible() -> None:
-    from nachtzorg.solve.decompose import _cost, _groups, restrict_vehicles, solve_decomposed
+    from nachtzorg.problem import restrict_vehicles
+    from nachtzorg.solve.decompose import _cost, _groups, solve_decomposed
 
     inst = read_instance(DATA / "R101.txt")
     p = to_problem(inst)
@@ -216,16 +218,16 @@ def test_ortools_overrides_merge_over_our_settings() -> None:
     text = ("local_search_operators { use_exchange: BOOL_FALSE } iterated_local_search_parameters "
             "{ ruin_recreate_parameters { recreate_strategy { heuristic: SEQUENTIAL_CHEAPEST_INSERTION } } }")
     base = search_parameters(SolveParams())
-    sp = search_parameters(SolveParams(ortools_overrides=text))
+    sp = search_parameters(SolveParams(tuning=Tuning(ortools_overrides=text)))
     assert base.local_search_operators.use_exchange != sp.local_search_operators.use_exchange
     rr = sp.iterated_local_search_parameters.ruin_recreate_parameters
     assert rr.recreate_strategy.heuristic != base.iterated_local_search_parameters.ruin_recreate_parameters \
         .recreate_strategy.heuristic
     assert len(rr.ruin_strategies) == 1 and rr.ruin_strategies[0].sisr.avg_num_removed_visits == 10  # ours kept
     with pytest.raises(InputError, match="ortools_overrides.*no field named \"use_exchang\""):
-        SolveParams(ortools_overrides="local_search_operators { use_exchang: BOOL_FALSE }")
+        SolveParams(tuning=Tuning(ortools_overrides="local_search_operators { use_exchang: BOOL_FALSE }"))
     inst = read_instance(DATA / "C101_25.txt")
-    res = solve_problem(to_problem(inst), SolveParams(time_limit_s=0.3, ortools_overrides=text))
+    res = solve_problem(to_problem(inst), SolveParams(time_limit_s=0.3, tuning=Tuning(ortools_overrides=text)))
     assert check_solution(inst, [r for r in res.routes if r]).feasible
 
 
@@ -233,13 +235,13 @@ def test_lean_descent_leaves_out_two_operators_and_yields_to_overrides() -> None
     from nachtzorg.solve.search import search_parameters
 
     ops = search_parameters(SolveParams()).local_search_operators
-    lean = search_parameters(SolveParams(lean_descent=True)).local_search_operators
+    lean = search_parameters(SolveParams(tuning=Tuning(lean_descent=True))).local_search_operators
     off = pywrapcp.BOOL_FALSE
     assert ops.use_exchange != off and ops.use_relocate_expensive_chain != off
     assert lean.use_exchange == off and lean.use_relocate_expensive_chain == off
     assert lean.use_cross == ops.use_cross and lean.use_relocate == ops.use_relocate  # nothing else changes
-    back = search_parameters(SolveParams(lean_descent=True, ortools_overrides="local_search_operators "
-                                         "{ use_exchange: BOOL_TRUE }")).local_search_operators
+    back = search_parameters(SolveParams(tuning=Tuning(lean_descent=True, ortools_overrides="local_search_operators "
+                                         "{ use_exchange: BOOL_TRUE }"))).local_search_operators
     assert back.use_exchange == pywrapcp.BOOL_TRUE and back.use_relocate_expensive_chain == off
 
 
@@ -249,11 +251,11 @@ def test_ruin_size_follows_route_length() -> None:
     assert ruin_size(None) == ruin_size([[], []]) == RUIN_SHORT
     assert ruin_size([list(range(14)), [], list(range(16))]) == RUIN_LONG  # mean 15; empty routes ignored
     assert ruin_size([list(range(14)), list(range(15))]) == RUIN_SHORT
-    sisr = (search_parameters(SolveParams(ils_removed_visits=12))
+    sisr = (search_parameters(SolveParams(tuning=Tuning(ils_removed_visits=12)))
             .iterated_local_search_parameters.ruin_recreate_parameters.ruin_strategies[0].sisr)
     assert (sisr.avg_num_removed_visits, sisr.max_removed_sequence_size) == (12, 12)
     with pytest.raises(InputError, match="ils_removed_visits"):
-        SolveParams(ils_removed_visits=0)
+        SolveParams(tuning=Tuning(ils_removed_visits=0))
     # Automatic: C101's tight windows give short routes; with loose windows and a large
     # capacity the same clients fit in a few long routes and get the long-route ruin.
     p = to_problem(read_instance(DATA / "C101_25.txt"))
@@ -265,12 +267,12 @@ def test_ruin_size_follows_route_length() -> None:
         service=np.minimum(p.service, 100), capacity=np.full_like(p.capacity, 10_000))
     long_ = solve_problem(loose, SolveParams(time_limit_s=0.3))
     assert long_.stats["ruin_size"] == RUIN_LONG
-    assert "ruin_size" not in solve_problem(p, SolveParams(time_limit_s=0.3, ils_removed_visits=5)).stats
+    assert "ruin_size" not in solve_problem(p, SolveParams(time_limit_s=0.3, tuning=Tuning(ils_removed_visits=5))).stats
     # The automatic start follows the same routes: parallel savings on long routes only.
     assert short.stats["parallel_savings_start"] == 0.0
     assert long_.stats["parallel_savings_start"] == 1.0
     assert sorted(n for r in long_.routes for n in r) == list(range(1, p.n_nodes))  # every client served
-    fixed = solve_problem(loose, SolveParams(time_limit_s=0.3, first_solution="savings"))
+    fixed = solve_problem(loose, SolveParams(time_limit_s=0.3, tuning=Tuning(first_solution="savings")))
     assert "parallel_savings_start" not in fixed.stats
 
 
@@ -281,11 +283,11 @@ def test_long_routes_and_parallel_savings_start() -> None:
     assert long_routes([list(range(14)), [], list(range(16))])  # mean 15; empty routes ignored
     assert not long_routes([list(range(14)), list(range(15))])
     fs = routing_enums_pb2.FirstSolutionStrategy
-    ps = SolveParams(first_solution="parallel_savings")
+    ps = SolveParams(tuning=Tuning(first_solution="parallel_savings"))
     assert search_parameters(ps).first_solution_strategy == fs.PARALLEL_SAVINGS
     # The automatic choice goes through first_solution, so an override still wins (screen.py
     # compares the old start this way: 'first_solution_strategy: SAVINGS').
-    old = dataclasses.replace(ps, ortools_overrides="first_solution_strategy: SAVINGS")
+    old = ps.replace(ortools_overrides="first_solution_strategy: SAVINGS")
     assert search_parameters(old).first_solution_strategy == fs.SAVINGS
 
 
@@ -297,21 +299,21 @@ def test_ils_phases_rule_and_validation() -> None:
     assert ils_phases(p, SolveParams(time_limit_s=2 * ILS_PHASE_S - 0.1)) == 1
     assert ils_phases(p, SolveParams(time_limit_s=2 * ILS_PHASE_S)) == 2
     assert ils_phases(p, SolveParams(time_limit_s=10)) == 3
-    assert ils_phases(p, SolveParams(time_limit_s=10, ils_phases=1)) == 1
-    assert ils_phases(p, SolveParams(time_limit_s=1, ils_phases=4)) == 4
+    assert ils_phases(p, SolveParams(time_limit_s=10, tuning=Tuning(ils_phases=1))) == 1
+    assert ils_phases(p, SolveParams(time_limit_s=1, tuning=Tuning(ils_phases=4))) == 4
     # one phase from given routes, without a time limit, with another metaheuristic, off plain problems
     assert ils_phases(p, SolveParams(time_limit_s=10), [[1]]) == 1
     assert ils_phases(p, SolveParams(time_limit_s=None, solution_limit=5)) == 1
-    assert ils_phases(p, SolveParams(time_limit_s=10, metaheuristic="gls")) == 1
+    assert ils_phases(p, SolveParams(time_limit_s=10, tuning=Tuning(metaheuristic="gls"))) == 1
     late = dataclasses.replace(p, max_late=np.full_like(p.max_late, 5))
     assert not is_plain(late) and ils_phases(late, SolveParams(time_limit_s=10)) == 1
     with pytest.raises(InputError, match="ils_phases"):
-        SolveParams(ils_phases=0)
+        SolveParams(tuning=Tuning(ils_phases=0))
 
 
 def test_ils_phases_share_the_limit_and_serve_everyone() -> None:
     inst = read_instance(DATA / "C101_25.txt")
-    res = solve_problem(to_problem(inst), SolveParams(time_limit_s=0.9, ils_phases=3))
+    res = solve_problem(to_problem(inst), SolveParams(time_limit_s=0.9, tuning=Tuning(ils_phases=3)))
     assert res.stats["ils_phases"] == 3
     assert res.wall_s < 1.8  # one budget shared, not 0.9 s per phase
     chk = check_solution(inst, [r for r in res.routes if r])
@@ -322,13 +324,13 @@ def test_ils_phases_share_the_limit_and_serve_everyone() -> None:
 def test_ils_phases_cool_on_and_keep_the_best(monkeypatch) -> None:
     import nachtzorg.solve.search as search
     from nachtzorg.exceptions import SolverError
-    from nachtzorg.solve.search import SolveResult
+    from nachtzorg.solve import SolveResult
 
     p = to_problem(read_instance(DATA / "C101_25.txt"))
     calls: list[tuple[SolveParams, object]] = []
 
     def fake(objectives):
-        def run(problem, params, initial_routes=None, *, warm_ils=False):
+        def run(problem, params, initial_routes=None):
             calls.append((params, initial_routes))
             k = len(calls) - 1
             if objectives[k] is None:
@@ -336,17 +338,17 @@ def test_ils_phases_cool_on_and_keep_the_best(monkeypatch) -> None:
             return SolveResult([[k + 1]], objectives[k], "timeout", 0.01, 0.0, {"search_s": 0.01})
         return run
 
-    monkeypatch.setattr(search, "solve_problem", fake([100, 120, 90]))
-    res = search._solve_in_phases(p, SolveParams(time_limit_s=3, ils_temperature=(1000.0, 1.0)), 3)
-    temps = [c[0].ils_temperature for c in calls]
+    monkeypatch.setattr(search, "search", fake([100, 120, 90]))
+    res = search._search_in_phases(p, SolveParams(time_limit_s=3, tuning=Tuning(ils_temperature=(1000.0, 1.0))), 3)
+    temps = [c[0].tuning.ils_temperature for c in calls]
     assert [t[0] for t in temps] == pytest.approx([1000, 100, 10])
     assert [t[1] for t in temps] == pytest.approx([100, 10, 1])  # each phase cools on from the last
     assert [c[1] for c in calls] == [None, [[1]], [[1]]]  # warm from the best so far, not the last
-    assert all(c[0].ils_phases == 1 for c in calls)
-    assert [c[0].lean_descent for c in calls] == [False, True, True]  # the first phase keeps every operator
+    assert all(c[0].tuning.ils_phases == 1 for c in calls)
+    assert [c[0].tuning.lean_descent for c in calls] == [False, True, True]  # the first phase keeps every operator
     assert (res.routes, res.objective, res.stats["ils_phases"]) == ([[3]], 90, 3)
 
     calls.clear()
-    monkeypatch.setattr(search, "solve_problem", fake([100, None, 90]))
-    res = search._solve_in_phases(p, SolveParams(time_limit_s=3), 3)
+    monkeypatch.setattr(search, "search", fake([100, None, 90]))
+    res = search._search_in_phases(p, SolveParams(time_limit_s=3), 3)
     assert (res.routes, res.objective, res.stats["ils_phases"]) == ([[1]], 100, 1)  # a failed phase ends it

@@ -11,6 +11,7 @@ from .replan import reoptimise as reoptimise
 from .simulate import CallProfile as CallProfile
 from .simulate import SimulationConfig as SimulationConfig
 from .simulate import draw_calls as draw_calls
+from .simulate import format_table as format_table
 from .simulate import scenario_with_nurses as scenario_with_nurses
 from .simulate import simulate as simulate
 from .state import AcuteInputError as AcuteInputError
@@ -21,6 +22,6 @@ from .state import apply_events as apply_events
 from .state import initial_state as initial_state
 
 __all__ = ["RESPONSE_NORM_MIN", "AcuteCall", "POLICIES", "DispatchDecision", "DispatchOption", "dispatch",
-           "build_remaining", "reoptimise", "CallProfile", "SimulationConfig", "draw_calls",
+           "build_remaining", "reoptimise", "CallProfile", "SimulationConfig", "draw_calls", "format_table",
            "scenario_with_nurses", "simulate", "AcuteInputError", "Event", "NightState", "advance_state",
            "apply_events", "initial_state"]

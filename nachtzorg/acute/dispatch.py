@@ -320,16 +320,6 @@ class DispatchDecision(_Out):
 
         return pd.DataFrame([o.model_dump(exclude={"delayed"}) for o in self.options])
 
-    def _repr_html_(self) -> str:
-        from ..notebook import dispatch_html
-
-        c = self.chosen
-        head = {"call": self.call_id, "now": self.now, "policy": self.policy,
-                "responder": "+".join(c.shifts) if c else None, "arrival": c.arrival if c else None,
-                "response_min": c.response_min if c else None, "norm_met": c.norm_met if c else False,
-                "backup": self.backup_recommended}
-        return dispatch_html(head, [o.model_dump(exclude={"delayed"}) for o in self.options])
-
     def __str__(self) -> str:
         return self.summary()
 

@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..model import LatLon
-from ..problem import Problem, eur_to_units
+from ..problem import Problem, ProblemBuilder, eur_to_units
 from ..schedule import Schedule, schedule_routes, total_cost
-from ..solve import SolveParams, solve_problem
+from ..solve import SolveParams, solve
 from ..travel import TravelProvider
 
 #: How far past her shift end a re-plan may keep a nurse (reported as overtime), seconds.
@@ -144,53 +144,21 @@ def build_remaining(nurses: list[LiveNurse], specs: dict[str, TaskSpec], travel:
             lon.append(b)
         return point_index[key]
 
-    node_point: list[int] = []
-    service, windows, max_late, late_cost, level, node_task = [], [], [], [], [], []
-    task_nodes: list[tuple[int, ...]] = []
-    for t, sp in enumerate(task_specs):
-        pt = point(sp.lat, sp.lon)
-        nodes = []
-        for _ in range(sp.nurses):
-            nodes.append(len(service))
-            node_point.append(pt)
-            service.append(sp.service_s)
-            windows.append(sp.windows)
-            max_late.append(_OPEN_LATE_S)
-            late_cost.append(sp.late_cost)
-            level.append(sp.level)
-            node_task.append(t)
-        task_nodes.append(tuple(nodes))
-    starts, ends = [], []
-    for nz in nurses:
-        for (a, b), out in (((nz.lat, nz.lon), starts), ((nz.end_lat, nz.end_lon), ends)):
-            out.append(len(service))
-            node_point.append(point(a, b))
-            service.append(0)
-            windows.append(np.array([[nz.free_at, nz.shift_end + OVERTIME_ALLOWED_S]], dtype=np.int64))
-            max_late.append(0)
-            late_cost.append(0)
-            level.append(0)
-            node_task.append(-1)
+    task_point = [point(sp.lat, sp.lon) for sp in task_specs]
+    depot_points = [(point(nz.lat, nz.lon), point(nz.end_lat, nz.end_lon)) for nz in nurses]
     dur, dist = _points_matrix(travel, lat, lon)
-    npt = np.array(node_point, dtype=np.int64)
-    ix = np.ix_(npt, npt)
-    n, m = len(service), len(nurses)
-    problem = Problem(
-        duration=dur[ix], distance=dist[ix], service=np.array(service, dtype=np.int64), windows=tuple(windows),
-        max_late=np.array(max_late, dtype=np.int64), late_cost=np.array(late_cost, dtype=np.int64),
-        required_level=np.array(level, dtype=np.int64), demand=np.zeros(n, dtype=np.int64),
-        node_task=np.array(node_task, dtype=np.int64), task_nodes=tuple(task_nodes),
-        task_penalty=np.array([s.penalty for s in task_specs], dtype=np.int64),
-        task_mandatory=np.array([s.mandatory for s in task_specs], dtype=bool),
-        start_node=np.array(starts, dtype=np.int64), end_node=np.array(ends, dtype=np.int64),
-        shift_start=np.array([nz.free_at for nz in nurses], dtype=np.int64),
-        shift_end=np.array([nz.shift_end + OVERTIME_ALLOWED_S for nz in nurses], dtype=np.int64),
-        vehicle_level=np.array([nz.level for nz in nurses], dtype=np.int64),
-        fixed_cost=np.zeros(m, dtype=np.int64),
-        cost_per_m=np.array([nz.cost_per_m for nz in nurses], dtype=np.int64),
-        capacity=np.zeros(m, dtype=np.int64),
-        task_ids=tuple(order), vehicle_ids=tuple(nz.shift for nz in nurses),
-    )
+    b = ProblemBuilder(dur, dist)
+    task_nodes = []
+    for t, (sp, pt) in enumerate(zip(task_specs, task_point)):
+        b.add_task(pt, service_s=sp.service_s, windows=sp.windows, copies=sp.nurses, max_late_s=_OPEN_LATE_S,
+                   late_cost=sp.late_cost, level=sp.level, penalty=sp.penalty, mandatory=sp.mandatory, id=sp.ref)
+    for nz, (ps, pe) in zip(nurses, depot_points):
+        start, end = b.add_depot(ps), b.add_depot(pe)
+        b.add_vehicle(start, end, shift_start=nz.free_at, shift_end=nz.shift_end + OVERTIME_ALLOWED_S, level=nz.level,
+                      fixed_cost=0, cost_per_m=nz.cost_per_m, id=nz.shift)
+    problem = b.build()
+    npt = b.node_points
+    task_nodes = list(problem.task_nodes)
     nodes_of = {ref: task_nodes[t] for t, ref in enumerate(order)}
     used: dict[str, int] = {}
     routes = []
@@ -256,9 +224,9 @@ def reoptimise(rem: Remaining, routes: list[list[int]], *, time_limit_s: float |
     info = {"reoptimised": False, "cost_before": before, "cost_after": before}
     if not any(routes):
         return routes, info
-    params = SolveParams(time_limit_s=time_limit_s, solution_limit=solution_limit, seed=seed,
-                         metaheuristic="gls")
-    res = solve_problem(p, params, initial_routes=routes)
+    params = SolveParams(time_limit_s=time_limit_s, solution_limit=solution_limit, seed=seed).replace(
+        metaheuristic="gls")
+    res = solve(p, params, initial=routes)
     sched = schedule_routes(p, res.routes)
     served_before = {int(p.node_task[n]) for r in routes for n in r}
     served_after = {int(p.node_task[n]) for r in res.routes for n in r}

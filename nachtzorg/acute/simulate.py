@@ -363,10 +363,25 @@ class SimulationResults(list):
 
         return pd.json_normalize(list(self))
 
-    def _repr_html_(self) -> str:
-        from ..notebook import simulation_html
-
-        return simulation_html(self.to_dataframe())
-
     def __str__(self) -> str:
         return self.to_dataframe().to_string(index=False)
+
+
+def format_table(rows: list[dict]) -> str:
+    """The KPI rows of :func:`simulate` as a text table (what ``nachtzorg simulate`` prints)."""
+    head = (f"{'nurses':>6} {'policy':<17} {'nights':>6} {'p50':>6} {'p90':>6} {'p95':>6} {'in norm':>8} "
+            f"{'late/n':>7} {'late min':>8} {'backup':>7} {'overtime':>8} {'km':>7}")
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        rm = r["response_min"]
+
+        def f(x: float | None) -> str:
+            return "-" if x is None else f"{x:.1f}"
+
+        share = "-" if r["within_norm_share"] is None else f"{100 * r['within_norm_share']:.1f}%"
+        lines.append(f"{r['nurses']:>6} {r['policy']:<17} {r['nights']:>6} {f(rm['p50']):>6} {f(rm['p90']):>6} "
+                     f"{f(rm['p95']):>6} {share:>8} {r['late_visits_mean']:>7.2f} {r['late_minutes_mean']:>8.1f} "
+                     f"{r['backup_calls_mean']:>7.2f} {r['overtime_min_mean']:>8.1f} {r['km_mean']:>7.1f}")
+    lines.append("response in minutes from the call to care on site; per-night means; "
+                 "back-up calls count at the back-up's response time")
+    return "\n".join(lines)

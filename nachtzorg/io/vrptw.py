@@ -27,13 +27,16 @@ from __future__ import annotations
 
 import csv
 import math
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..exceptions import InputError
-from ..problem import Problem
+from ..problem import Problem, ProblemBuilder
+from ..solve import SolveParams, solve
 
 #: Integer units per instance unit (distances and times are kept in tenths).
 SCALE = 10
@@ -170,26 +173,17 @@ def to_problem(inst: VrptwInstance, n_vehicles: int | None = None) -> Problem:
     at node 0 between the depot's ready and due times; cost = distance only (1 per unit).
     """
     m = int(n_vehicles or inst.n_vehicles)
-    n = inst.n_clients + 1
     dist = distance_matrix(inst)
     ready, due, service = _to_units(inst.ready), _to_units(inst.due), _to_units(inst.service)
-    service[0] = 0
-    windows = tuple(np.array([[int(ready[i]), int(due[i])]], dtype=np.int64) for i in range(n))
-    zeros_n = np.zeros(n, dtype=np.int64)
-    node_task = np.arange(-1, n - 1, dtype=np.int64)
-    return Problem(
-        duration=dist, distance=dist, service=service, windows=windows,
-        max_late=zeros_n, late_cost=zeros_n.copy(), required_level=zeros_n.copy(),
-        demand=inst.demand.astype(np.int64), node_task=node_task,
-        task_nodes=tuple((i,) for i in range(1, n)),
-        task_penalty=np.full(n - 1, DROP_PENALTY, dtype=np.int64),
-        task_mandatory=np.ones(n - 1, dtype=bool),
-        start_node=np.zeros(m, dtype=np.int64), end_node=np.zeros(m, dtype=np.int64),
-        shift_start=np.full(m, int(ready[0]), dtype=np.int64), shift_end=np.full(m, int(due[0]), dtype=np.int64),
-        vehicle_level=np.zeros(m, dtype=np.int64), fixed_cost=np.zeros(m, dtype=np.int64),
-        cost_per_m=np.ones(m, dtype=np.int64), capacity=np.full(m, inst.capacity, dtype=np.int64),
-        task_ids=tuple(str(i) for i in range(1, n)), vehicle_ids=tuple(f"vehicle {v + 1}" for v in range(m)),
-    )
+    b = ProblemBuilder(dist, dist)
+    depot = b.add_depot(0)
+    for i in range(1, inst.n_clients + 1):
+        b.add_task(i, service_s=int(service[i]), windows=[(int(ready[i]), int(due[i]))], penalty=DROP_PENALTY,
+                   demand=int(inst.demand[i]), id=str(i))
+    for v in range(m):
+        b.add_vehicle(depot, depot, shift_start=int(ready[0]), shift_end=int(due[0]), cost_per_m=1,
+                      capacity=inst.capacity, id=f"vehicle {v + 1}")
+    return b.build()
 
 
 # --------------------------------------------------------------------------- checker
@@ -325,3 +319,63 @@ def best_known(inst: VrptwInstance | str | Path) -> tuple[float, str] | None:
         if cost is not None:
             return cost, str(sol)
     return None
+
+
+# --------------------------------------------------------------------------- solving for the benchmark
+
+
+@dataclass
+class BenchResult:
+    """One instance solved: routes as client numbers, DIMACS cost, checker verdict, gap."""
+
+    instance: str
+    path: str
+    clients: int
+    vehicles_available: int
+    routes: list[list[int]]
+    cost: float
+    feasible: bool
+    issues: list[str]
+    bks: float | None
+    bks_source: str | None
+    gap_pct: float | None
+    wall_s: float
+    build_s: float
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "instance": self.instance, "path": self.path, "clients": self.clients,
+            "vehicles_available": self.vehicles_available, "vehicles_used": len(self.routes),
+            "cost": self.cost, "feasible": self.feasible, "issues": self.issues,
+            "bks": self.bks, "bks_source": self.bks_source, "gap_pct": self.gap_pct,
+            "wall_s": round(self.wall_s, 3), "build_s": round(self.build_s, 3),
+            "routes": self.routes, "stats": self.stats,
+        }
+
+
+def solve_instance(inst: VrptwInstance, params: SolveParams) -> BenchResult:
+    """Solve one instance with :func:`~nachtzorg.solve.solve` and check it independently."""
+    t0 = time.perf_counter()
+    problem = to_problem(inst)
+    res = solve(problem, params)
+    wall = time.perf_counter() - t0
+    routes = [[int(c) for c in r] for r in res.routes if r]
+    chk = check_solution(inst, routes)
+    bk = best_known(inst)
+    bks, src = (bk if bk is not None else (None, None))
+    gap = None if bks is None else round(100.0 * (chk.cost - bks) / bks, 3)
+    return BenchResult(inst.name, str(inst.path), inst.n_clients, inst.n_vehicles, routes, chk.cost,
+                       chk.feasible, chk.issues, bks, src, gap, wall, res.build_s, dict(res.stats))
+
+
+def summarise(results: list[BenchResult]) -> dict[str, Any]:
+    """Instances, how many feasible, the mean gap over those with a best known, total wall time."""
+    gaps = [r.gap_pct for r in results if r.gap_pct is not None and r.feasible]
+    return {
+        "instances": len(results),
+        "feasible": sum(r.feasible for r in results),
+        "mean_gap_pct": round(sum(gaps) / len(gaps), 3) if gaps else None,
+        "with_gap": len(gaps),
+        "wall_s": round(sum(r.wall_s for r in results), 3),
+    }

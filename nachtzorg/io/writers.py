@@ -1,8 +1,8 @@
 """Output files of a plan: ``plan.json``, ``routes.csv``, ``routes.geojson``, ``map.html``, and
 ``routes.html`` (printable route sheets, one page per nurse, access notes but never key-safe codes).
 
-All files are rendered in memory first and then written atomically (temporary file in the
-target directory + ``os.replace``), so a failed run never leaves a half-written or mixed set.
+All files are rendered in memory first and then written as one set (:func:`nachtzorg.atomic.write_set`),
+so a failed or killed run never leaves a half-written or mixed set.
 """
 
 from __future__ import annotations
@@ -11,12 +11,10 @@ import csv
 import io
 import json
 import logging
-import os
-import tempfile
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ..atomic import write_set
 from ..model import Scenario
 from ..plan import Plan
 
@@ -29,57 +27,6 @@ CSV_COLUMNS = [
     "partner_shift", "arrival", "start", "end", "windows", "wait_min", "travel_min",
     "distance_km", "late_min", "access_note",
 ]
-
-
-def _umask_mode() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same directory and a rename."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same directory and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, _umask_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_many(directory: str | Path, files: Mapping[str, str]) -> list[Path]:
-    """Write several files so that either all new versions appear or none do (best effort:
-    all temporaries are written and synced before the first rename)."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    temps: list[tuple[str, Path]] = []
-    try:
-        for name, text in files.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
-            temps.append((name, Path(tmp)))
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, _umask_mode())
-        for name, tmp in temps:
-            os.replace(tmp, directory / name)
-    finally:
-        for _, tmp in temps:
-            tmp.unlink(missing_ok=True)
-    return [directory / name for name in files]
 
 
 def routes_csv(plan: Plan, scenario: Scenario | None = None) -> str:
@@ -153,4 +100,4 @@ def render_outputs(plan: Plan, scenario: Scenario) -> dict[str, str]:
 
 def write_outputs(plan: Plan, scenario: Scenario, out_dir: str | Path) -> list[Path]:
     """Write the plan's output files (:data:`OUTPUT_FILES`) into ``out_dir``."""
-    return atomic_write_many(out_dir, render_outputs(plan, scenario))
+    return write_set(out_dir, render_outputs(plan, scenario))

@@ -5,7 +5,6 @@ from :data:`METHODS` with :func:`allocate`, check stability with :func:`check_co
 and render a report with :func:`build_report`.
 """
 
-from nachtzorg.sharing.cli import add_share_arguments, run_share, run_share_game
 from nachtzorg.sharing.coalitions import CoalitionCost, CoalitionGame, CoalitionParams, coalition_costs
 from nachtzorg.sharing.game import (
     EmptyCoreError,
@@ -22,6 +21,7 @@ from nachtzorg.sharing.report import (
     recommend,
     render_html,
     render_markdown,
+    share_summary,
     stability_table,
 )
 from nachtzorg.sharing.rules import (
@@ -56,7 +56,6 @@ __all__ = [
     "CoalitionGame",
     "CoalitionParams",
     "coalition_costs",
-    "run_share",
     "Allocation",
     "CoreCheck",
     "EmptyCoreError",
@@ -67,7 +66,6 @@ __all__ = [
     "RationalityCheck",
     "SampledShapley",
     "ShareReport",
-    "add_share_arguments",
     "allocate",
     "allocate_all",
     "allocation_table",
@@ -88,8 +86,8 @@ __all__ = [
     "recommend",
     "render_html",
     "render_markdown",
-    "run_share_game",
     "shapley",
+    "share_summary",
     "shapley_sampled",
     "stability_table",
 ]

@@ -16,7 +16,7 @@ every repair.
 Budgets: the grand coalition gets the full planning budget; a sub-coalition gets a budget
 that grows with its number of visits (a warm start from the cheapest of its supersets' routes
 restricted to it and, for small coalitions, our joint insertion; the nurses it does not need
-taken off by :func:`~nachtzorg.solve.portfolio.spare_nurses`; then OR-Tools' greedy descent),
+taken off by :func:`~nachtzorg.solve.spare_nurses`; then OR-Tools' greedy descent),
 so 2^n - 1 solves stay affordable. Restricted routes keep every nurse of the larger night, and
 the greedy descent cannot empty a route (each single move out of it costs more; only the last
 saves the fixed cost): without the sparing, coalitions were priced with nurses they do not
@@ -39,15 +39,15 @@ from ..model import Scenario
 from ..parallel import map_with_progress
 from ..problem import Problem, compile_scenario, restrict_tasks, units_to_eur
 from ..schedule import schedule_routes, service_cost, total_cost
-from ..solve.insertion import insertion_routes
-from ..solve.portfolio import (
-    _eliminate_route,
-    _repaired,
-    _spare_candidates,
-    solve_night,
+from ..solve import (
+    SolveParams,
+    eliminate_route,
+    insertion_routes,
+    repair,
+    solve,
+    spare_candidates,
     spare_nurses,
 )
-from ..solve.search import SolveParams, solve_problem
 from .game import Game
 
 log = logging.getLogger(__name__)
@@ -114,6 +114,17 @@ class CoalitionGame:
                 out.append((tuple(p for p in self.players if p in c.coalition), c.solved_cost_eur, c.cost_eur))
         return out
 
+    def to_json(self) -> dict[str, dict]:
+        """Every coalition (organisation ids in player order, joined by commas): its cost, nurses,
+        unserved visits, the solved value before the consistency repair and where a repair came from."""
+        def key(s: frozenset[str]) -> str:
+            return ",".join(p for p in self.players if p in s)
+
+        return {key(c.coalition): {"cost_eur": c.cost_eur, "nurses": c.nurses, "unserved_visits": c.unserved,
+                                   "solved_cost_eur": c.solved_cost_eur,
+                                   "repaired_from": key(c.repaired_from) if c.repaired_from else None}
+                for c in self.costs.values()}
+
     def game(self) -> Game:
         """The cost game (euros), with per-organisation visits and care minutes as attributes."""
         return Game.from_coalitions(
@@ -127,7 +138,7 @@ def _solve_one(sub: Problem, params: SolveParams, starts: list[list[list[int]]],
                elimination_s: float = 0.0) -> list[list[int]]:
     """Worker: routes for one sub-problem (its own node indices): the cheapest of ``starts``
     (and, for small coalitions, our joint insertion), with the nurses it does not need taken off
-    by our insertion (:func:`~nachtzorg.solve.portfolio.spare_nurses`), improved by ``params``'
+    by our insertion (:func:`~nachtzorg.solve.spare_nurses`), improved by ``params``'
     search (module docstring)."""
     if sub.n_tasks == 0:
         return [[] for _ in range(sub.n_vehicles)]
@@ -143,16 +154,16 @@ def _solve_one(sub: Problem, params: SolveParams, starts: list[list[list[int]]],
         # org-c, org-d) EUR 1,471 with 3 nurses from the restricted routes, EUR 1,016 with 2.
         alt = spare_nurses(sub, own[0] if own else insertion_routes(sub))
         plans = [r for r in ([start] if alt == start else [start, alt]) if sum(1 for x in r if x) > 1]
-        plans.sort(key=lambda r: (*_spare_candidates(sub, r)[0][:2], _cost_key(sub, r)))
+        plans.sort(key=lambda r: (*spare_candidates(sub, r)[0][:2], _cost_key(sub, r)))
         for base in plans:
-            out = _eliminate_route(sub, base, total_cost(sub, start),
+            out = eliminate_route(sub, base, total_cost(sub, start),
                                    SolveParams(time_limit_s=elimination_s, seed=params.seed), elimination_s)
             if out is not None and _cost_key(sub, out[0]) < key:
                 start, key = out[0], _cost_key(sub, out[0])
                 break
     try:
-        res = solve_problem(sub, params, initial_routes=start)
-        routes = _repaired(sub, res.routes)
+        res = solve(sub, params, initial=start)
+        routes = repair(sub, res.routes)
     except Exception:  # noqa: BLE001 - a failed polish keeps the start
         log.debug("coalition polish failed; keeping the start", exc_info=True)
         return start
@@ -208,7 +219,7 @@ def coalition_costs(scenario: Scenario, params: CoalitionParams | None = None, *
 
     # grand coalition: the full planning search
     g_sub, g_map = subs[grand]
-    g_routes = solve_night(g_sub, params.grand).routes
+    g_routes = solve(g_sub, params.grand).routes
     routes: dict[frozenset[str], list[list[int]]] = {grand: [[int(g_map[n]) for n in r] for r in g_routes]}
 
     keep_of = {s: {t for o in s for t in tasks_of[o]} for s in coalitions}
@@ -228,7 +239,7 @@ def coalition_costs(scenario: Scenario, params: CoalitionParams | None = None, *
                 new_of = {int(o): i for i, o in enumerate(node_map)}
                 starts = [[[new_of[x] for x in r] for r in restricted(routes[s | {e}], s)] for e in grand - s]
             budget = params.budget(sub.n_tasks)
-            jobs.append((sub, SolveParams(time_limit_s=budget, metaheuristic="greedy", seed=params.grand.seed),
+            jobs.append((sub, SolveParams(time_limit_s=budget, seed=params.grand.seed).replace(metaheuristic="greedy"),
                          starts, elimination_s))
         results = map_with_progress(_solve_job, jobs, executor=executor, progress=progress,
                                     desc=f"coalitions of {size}")

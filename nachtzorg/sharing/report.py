@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from nachtzorg.sharing.game import Game, GameError, format_coalition
-from nachtzorg.sharing.rules import METHODS, MethodNotApplicableError, allocate
+from nachtzorg.sharing.rules import METHODS, MethodNotApplicableError, allocate, allocate_all
 from nachtzorg.sharing.stability import (
     CoreCheck,
     check_core,
@@ -392,3 +392,28 @@ def render_html(report: ShareReport) -> str:
         + "\n".join(body)
         + "\n</body>\n</html>\n"
     )
+
+
+def _round(x: float) -> float:
+    """Round off float noise for output."""
+    return float(round(x, 9)) + 0.0
+
+
+def share_summary(game: Game, methods: Sequence[str] | None = None, *,
+                  repaired: Sequence[RepairedValue] | None = None) -> tuple[dict, ShareReport]:
+    """The JSON-ready result of a cost-sharing run (as ``nachtzorg share --json`` prints it) and
+    its report: allocations by the ``methods`` asked for (default: all applicable; a rule asked
+    for by name that does not apply is a :class:`GameError`), per-rule core checks, the least-core
+    epsilon, the recommendation and the rules skipped with their reason."""
+    allocations, skipped = allocate_all(game, methods, strict=methods is not None)
+    report = build_report(game, allocations, repaired=repaired)
+    return {
+        "game": {"name": game.name, "kind": game.kind, "players": list(game.players),
+                 "grand_value": _round(game.grand_value)},
+        "allocations": {m: {p: _round(v) for p, v in a.items()} for m, a in allocations.items()},
+        "core": {m: report.core_checks[m].to_json(game.players) for m in allocations},
+        "least_core_epsilon": report.least_core_epsilon,
+        "core_empty": report.core_empty,
+        "recommended": report.recommended,
+        "skipped": skipped,
+    }, report

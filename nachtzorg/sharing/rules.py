@@ -504,9 +504,10 @@ def allocate(game: Game, method: str) -> Allocation:
 
 
 def allocate_all(
-    game: Game, methods: Sequence[str] | None = None
+    game: Game, methods: Sequence[str] | None = None, *, strict: bool = False
 ) -> tuple[dict[str, Allocation], dict[str, str]]:
-    """Apply several rules; rules not applicable to this game are skipped with the reason.
+    """Apply several rules (default: all); rules not applicable to this game are skipped with
+    the reason, or, with ``strict`` (rules a user asked for by name), raise :class:`GameError`.
 
     Returns ``(allocations, skipped)``; other errors propagate.
     """
@@ -516,6 +517,8 @@ def allocate_all(
         try:
             out[name] = allocate(game, name)
         except MethodNotApplicableError as exc:
+            if strict:
+                raise GameError(f"method {name!r} does not apply to this game: {exc}") from None
             skipped[name] = str(exc)
     return out, skipped
 

@@ -1,13 +1,12 @@
 """A fast start for plain VRPTW problems: regret insertion with time windows, in numpy.
 
-OR-Tools' own first-solution heuristics start 35-70 % above the best known on Solomon
-instances (savings 36 %, parallel cheapest insertion 51 % mean on 18 instances) and its local
-search then spends most of a short budget descending from there. This parallel regret-2
+OR-Tools' own first-solution heuristics start far above the best known on Solomon instances,
+and its local search then spends most of a short budget descending from there. This parallel regret-2
 insertion (Potvin & Rousseau style: cheapest feasible position per route, customer with the
 largest regret first) starts much closer, in milliseconds for 100 customers.
 
 Only used when the problem is "plain": one node per task, one window per node, no lateness,
-no qualification limits, no fixed prefixes, identical vehicles (same start/end node, shift,
+every vehicle allowed everywhere, identical vehicles (same start/end node, shift,
 capacity, costs). Otherwise :func:`regret_insertion` returns ``None`` and the caller falls
 back to OR-Tools' own construction. Times and distances are the problem's integer units.
 """
@@ -25,7 +24,7 @@ def is_plain(p: Problem) -> bool:
     """Whether :func:`regret_insertion` can handle ``p`` (see module docstring)."""
     if any(len(t) != 1 for t in p.task_nodes) or any(len(w) != 1 for w in p.windows):
         return False
-    if p.max_late.any() or (p.required_level > p.vehicle_level.min()).any():
+    if p.max_late.any() or not p.allowed[p.node_task >= 0].all():
         return False
     for arr in (p.start_node, p.end_node, p.shift_start, p.shift_end, p.capacity, p.cost_per_m, p.fixed_cost):
         if (arr != arr[0]).any():

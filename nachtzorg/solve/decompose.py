@@ -1,7 +1,7 @@
 """Large plain VRPTW instances: improve groups of nearby routes one at a time (POPMUSIC-style).
 
 On 1000 customers OR-Tools' first descent alone takes longer than a minute's budget allows
-(every operator scans the full neighbourhood: ``benchmarks/README.md``). Here the whole problem is
+(every operator scans the full neighbourhood). Here the whole problem is
 never searched at once: a start from our own regret insertion, then rounds in which the routes are
 partitioned into groups of nearby routes holding about ``group_size`` visits, and each group — a
 small VRPTW of its own visits and as many vehicles as it has routes, plus one — is improved by
@@ -10,35 +10,25 @@ the old only when they cost less and serve every visit, so the solution never ge
 are re-drawn around random seed routes every round, so visits meet new neighbours.
 
 Only for plain problems (:func:`.construct.is_plain`: identical vehicles at one depot, one window
-per visit); nights go through :func:`.portfolio.solve_night`.
+per visit) without shift costs; :func:`~nachtzorg.solve.solve` picks it.
 """
 
 from __future__ import annotations
 
 import logging
 import time as _time
-from dataclasses import replace
 
 import numpy as np
 
-from ..problem import Problem, restrict_tasks
+from ..problem import Problem, restrict_tasks, restrict_vehicles
 from .construct import is_plain, regret_insertion
-from .search import SolveParams, SolveResult, solve_problem
+from .params import SolveParams, SolveResult
+from .search import search
 
 log = logging.getLogger(__name__)
 
 #: Plain problems with at least this many visits are solved by decomposition by default.
 DECOMPOSE_MIN_TASKS = 400
-
-
-def restrict_vehicles(problem: Problem, vehicles: list[int] | np.ndarray) -> Problem:
-    """The same problem with only ``vehicles`` (indices, in the new order)."""
-    v = np.asarray(vehicles, dtype=np.int64)
-    return replace(problem, start_node=problem.start_node[v], end_node=problem.end_node[v],
-                   shift_start=problem.shift_start[v], shift_end=problem.shift_end[v],
-                   vehicle_level=problem.vehicle_level[v], fixed_cost=problem.fixed_cost[v],
-                   cost_per_m=problem.cost_per_m[v], capacity=problem.capacity[v],
-                   vehicle_ids=tuple(problem.vehicle_ids[i] for i in v) if problem.vehicle_ids else ())
 
 
 def _cost(problem: Problem, routes: list[list[int]]) -> int:
@@ -85,7 +75,7 @@ def _improve(problem: Problem, routes: list[list[int]], time_s: float, seed: int
     sub = restrict_vehicles(sub, list(range(k)))
     new_of = {int(old): new for new, old in enumerate(node_map)}
     start = [[new_of[n] for n in r] for r in routes]
-    res = solve_problem(sub, SolveParams(time_limit_s=time_s, seed=seed), start, warm_ils=True)
+    res = search(sub, SolveParams(time_limit_s=time_s, seed=seed), start)
     out = [[int(node_map[n]) for n in r] for r in res.routes if r]
     if sum(len(r) for r in out) != len(tasks):
         return None
@@ -95,16 +85,16 @@ def _improve(problem: Problem, routes: list[list[int]], time_s: float, seed: int
 def solve_decomposed(problem: Problem, params: SolveParams, *, group_size: int = 100,
                      group_time_s: float = 0.25) -> SolveResult:
     """Regret-insertion start, then rounds of route-group improvement until ``time_limit_s``
-    (see module docstring). Falls back to :func:`solve_problem` when the problem is not plain,
+    (see module docstring). Falls back to :func:`.search.search` when the problem is not plain,
     has no time limit, or the start leaves a visit out."""
     t0 = _time.perf_counter()
     if not is_plain(problem) or params.time_limit_s is None:
-        return solve_problem(problem, params)
+        return search(problem, params)
     deadline = t0 + params.time_limit_s
     start = regret_insertion(problem, seed=params.seed)
     if start is None or sum(len(r) for r in start) != problem.n_tasks:
         log.info("decomposition: no complete start; solving the whole problem")
-        return solve_problem(problem, params)
+        return search(problem, params)
     routes = [r for r in start if r]
     t_start = _time.perf_counter() - t0
     rng = np.random.default_rng(params.seed)
@@ -133,7 +123,7 @@ def solve_decomposed(problem: Problem, params: SolveParams, *, group_size: int =
     if len(routes) > problem.n_vehicles:  # guarded above; kept as a safety net
         log.warning("decomposition used %d routes for %d vehicles; solving the whole problem",
                     len(routes), problem.n_vehicles)
-        return solve_problem(problem, params)
+        return search(problem, params)
     out = routes + [[] for _ in range(problem.n_vehicles - len(routes))]
     wall = _time.perf_counter() - t0
     stats = {"start_s": t_start, "rounds": rounds, "groups_tried": groups_tried,

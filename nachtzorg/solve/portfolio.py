@@ -1,5 +1,5 @@
-"""Night solve: OR-Tools' own start and our joint-insertion start, keep the cheaper plan;
-and route elimination, a plan with one nurse fewer.
+"""The night strategy: OR-Tools' own start and our joint-insertion start, keep the cheaper
+plan; and route elimination, a plan with one nurse fewer (:mod:`.fleet`).
 
 With two-nurse visits, OR-Tools' first solution tends to leave them out (their synchronisation
 is a generic constraint its insertion filters do not see) and can be slow to appear, so half of
@@ -21,7 +21,7 @@ OR-Tools' iterated local search starts from those routes. If that is cheaper by 
 (unserved visits carry their penalties), the rest of the budget improves the plan without her
 instead of the remaining runs. The search alone rarely finds a plan with one route fewer: each
 single move out of a route of 15-20 visits costs more, and only the last one saves the fixed
-cost (120-visit nights, ``benchmarks/README.md``).
+cost.
 """
 
 from __future__ import annotations
@@ -34,32 +34,20 @@ import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 
-import numpy as np
-
 from ..exceptions import SolverError
 from ..problem import Problem
-from ..schedule import schedule_routes, total_cost
-from .insertion import insertion_routes, repair_routes
-from .search import RUIN_LONG, SolveParams, SolveResult, ruin_size, solve_problem
+from ..schedule import total_cost
+from .fleet import eliminate_route, improve, repair, served_all
+from .insertion import insertion_routes
+from .params import SolveParams, SolveResult
+from .search import RUIN_LONG, ruin_size, search
 
 log = logging.getLogger(__name__)
 
 
-def _repaired(problem: Problem, routes: list[list[int]]) -> list[list[int]]:
-    sched = schedule_routes(problem, routes)
-    if not sched.feasible:
-        return routes
-    fixed = repair_routes(problem, routes, sched.start_of())
-    return fixed if schedule_routes(problem, fixed).feasible else routes
-
-
 #: SISR ruin size on nights of up to :data:`NIGHT_RUIN_MAX_VISITS` visits whose routes are long
-#: (:func:`~.search.ruin_size`): 40 visits instead of Solomon's 30. On 15 generated nights at 2 s,
-#: two runs each: 16 of 30 runs within 0.5 % of the 60 s plan against 12-15 with 30 (two workers),
-#: 14 against 13 (one process), as many visits served; the 56-visit Assen-like night +0.06-0.5 %
-#: instead of +0.75-1.4 %, the 60-visit night of seed 1 56 visits instead of 53-54. On the 200-visit
-#: nights 40 served fewer (seed 2, one process: 178-179 against 192-193), so they keep 30
-#: (``benchmarks/README.md``).
+#: (:func:`~.search.ruin_size`): 40 visits instead of the 30 of long VRPTW routes; larger nights
+#: keep 30 (40 served fewer visits on over-full 200-visit nights).
 NIGHT_RUIN_LONG = 40
 NIGHT_RUIN_MAX_VISITS = 120
 
@@ -67,126 +55,6 @@ NIGHT_RUIN_MAX_VISITS = 120
 ELIMINATION_SHARE = 0.2
 #: A portfolio run with less time than this (seconds) is not started.
 MIN_RUN_S = 0.05
-
-
-def _left_over(problem: Problem, routes: list[list[int]]) -> int:
-    """Visits (tasks) not fully on ``routes``."""
-    on = {n for r in routes for n in r}
-    return sum(1 for nodes in problem.task_nodes if not all(x in on for x in nodes))
-
-
-def _served_all(problem: Problem, routes: list[list[int]]) -> bool:
-    return _left_over(problem, routes) == 0
-
-
-def without_route(problem: Problem, routes: list[list[int]], vehicle: int) -> tuple[Problem, list[list[int]]]:
-    """``problem`` with ``vehicle`` off the shift (no visit allows it), and ``routes`` without her
-    visits: her route emptied, and the partner copies of her two-nurse visits taken off the
-    other routes (OR-Tools keeps both copies of a two-nurse visit in or out together)."""
-    gone = {x for n in routes[vehicle] for x in problem.task_nodes[int(problem.node_task[n])]}
-    rest = [[] if v == vehicle else [n for n in r if n not in gone] for v, r in enumerate(routes)]
-    level = problem.vehicle_level.astype(np.int64).copy()
-    level[vehicle] = int(min(problem.required_level.min(), level.min())) - 1
-    return dataclasses.replace(problem, vehicle_level=level), rest
-
-
-def _spare_candidates(problem: Problem, routes: list[list[int]]) -> list[tuple[int, int, int, Problem, list[list[int]]]]:
-    """For every used route, best first: (visits our insertion leaves over when that nurse is
-    taken off and her visits are put back on the other routes, her number of visits, the
-    vehicle, the problem without her, those routes). About 10 ms per route at 100 visits."""
-    out = []
-    for v, r in enumerate(routes):
-        if not r:
-            continue
-        reduced, rest = without_route(problem, routes, v)
-        rest = _repaired(reduced, rest)
-        out.append((_left_over(problem, rest), len(r), v, reduced, rest))
-    out.sort(key=lambda c: c[:3])
-    return out
-
-
-def _scratch_candidates(problem: Problem, routes: list[list[int]]) -> list[tuple[int, int, int, Problem, list[list[int]]]]:
-    """Like :func:`_spare_candidates`, but our insertion builds the night anew without one nurse
-    of each kind (start and end place, qualification, shift, costs) instead of re-placing her
-    visits in the current plan. Nurses of a kind are interchangeable; the last of each kind is
-    taken off (on the 120-visit night of seed 5, four seeds of 2 s: a nurse spared in 3 runs;
-    taking the first of a kind off: in none). About 50 ms per kind at 120 visits."""
-    p = problem
-    kinds: dict[tuple[object, ...], int] = {}
-    for v, r in enumerate(routes):
-        if r:
-            place = (p.distance[p.start_node[v]].tobytes(), p.distance[:, p.end_node[v]].tobytes())
-            kinds[(*place, int(p.vehicle_level[v]), int(p.shift_start[v]), int(p.shift_end[v]),
-                   int(p.fixed_cost[v]), int(p.cost_per_m[v]))] = v
-    out = []
-    for v in kinds.values():
-        reduced, _ = without_route(p, routes, v)
-        fresh = insertion_routes(reduced)
-        out.append((_left_over(p, fresh), len(routes[v]), v, reduced, fresh))
-    return out
-
-
-def spare_nurses(problem: Problem, routes: list[list[int]], tries: int = 1) -> list[list[int]]:
-    """Route elimination by our insertion alone, no search: while the visits of some nurse all
-    fit on the other routes and the plan gets cheaper, she is taken off (the ``tries`` shortest
-    routes are tried each round; about 10 ms each at 100 visits). For coalition solves, whose
-    search budgets (hundredths of a second, greedy descent) cannot empty a route: each single
-    move out of it costs more, only the last saves the fixed cost."""
-    if not problem.fixed_cost.any():
-        return routes
-    cost = total_cost(problem, routes)
-    within = problem
-    spared = True
-    while spared and sum(1 for r in routes if r) > 1:
-        spared = False
-        for _, v in sorted((len(r), v) for v, r in enumerate(routes) if r)[:tries]:
-            reduced, rest = without_route(within, routes, v)
-            rest = _repaired(reduced, rest)
-            if _served_all(problem, rest) < _served_all(problem, routes):
-                continue  # her visits did not all fit: no cheaper plan (penalties), skip the costing
-            c = total_cost(problem, rest)
-            if c < cost:
-                routes, cost, within, spared = rest, c, reduced, True
-                break
-    return routes
-
-
-def _eliminate_route(problem: Problem, routes: list[list[int]], cost: int, params: SolveParams,
-                     seconds: float) -> tuple[list[list[int]], int, Problem] | None:
-    """One attempt at a plan with one nurse fewer (module docstring): the cheaper plan, its cost
-    and the problem without that nurse, or ``None``. The nurse is the one whose visits our
-    insertion re-places best (fewest visits left over, then fewest visits), so the search
-    starts as close to a complete plan as our insertion gets; when every such start leaves
-    visits over, a night built anew without one nurse (:func:`_scratch_candidates`) is the
-    start if it leaves fewer."""
-    if sum(1 for r in routes if r) < 2:
-        return None
-    best = _spare_candidates(problem, routes)[0]
-    if best[0] > 0:  # some visits left over: a plan built anew without a nurse may leave fewer
-        fresh = min(_scratch_candidates(problem, routes), key=lambda c: c[:3])
-        best = fresh if fresh[0] < best[0] else best
-    _, _, _, reduced, rest = best
-    better = _improve(problem, reduced, rest, cost, params, seconds)
-    return None if better is None else (*better, reduced)
-
-
-def _improve(problem: Problem, within: Problem, routes: list[list[int]], cost: int, params: SolveParams,
-             seconds: float) -> tuple[list[list[int]], int] | None:
-    """OR-Tools' iterated local search on ``within`` (``problem`` or a restriction of it) from
-    ``routes`` for ``seconds``; the plan and its cost when cheaper than ``cost``, else ``None``."""
-    if seconds <= 0:
-        return None
-    try:
-        res = solve_problem(within, dataclasses.replace(params, time_limit_s=seconds), initial_routes=routes,
-                            warm_ils=True)
-    except SolverError as e:
-        log.info("route elimination found nothing: %s", e)
-        return None
-    candidate = _repaired(within, res.routes)
-    if not schedule_routes(problem, candidate).feasible:
-        return None
-    c = total_cost(problem, candidate)
-    return (candidate, c) if c < cost else None
 
 
 #: A start: its name in the portfolio, and the routes OR-Tools starts from (``None``: its own start).
@@ -219,7 +87,7 @@ def _run_chain(problem: Problem, params: SolveParams, specs: list[Spec],
     (default: now), so that work done before the chain, such as building ``start``, is in it."""
     t0 = time.perf_counter() if started is None else started
     continued = -1
-    if pause_for_elimination and may_eliminate and not _served_all(problem, start):
+    if pause_for_elimination and may_eliminate and not served_all(problem, start):
         specs = [*specs, (f"{specs[-1][0]} continued", None)]
         continued = len(specs) - 1
     two_nurse = any(len(n) == 2 for n in problem.task_nodes)
@@ -229,14 +97,14 @@ def _run_chain(problem: Problem, params: SolveParams, specs: list[Spec],
     build_s = 0.0
     for k, (name, initial) in enumerate(specs):
         best = min(costs, key=costs.__getitem__)
-        if may_eliminate and "route_eliminated" not in stats and _served_all(problem, plans[best]):
+        if may_eliminate and "route_eliminated" not in stats and served_all(problem, plans[best]):
             assert limit is not None
-            out = _eliminate_route(problem, plans[best], costs[best], params, limit * elimination_share)
+            out = eliminate_route(problem, plans[best], costs[best], params, limit * elimination_share)
             stats["route_eliminated"] = float(out is not None)
             if out is not None:  # the rest of the budget improves the plan without that nurse
                 routes, cost, reduced = out
                 left = limit - (time.perf_counter() - t0)
-                routes, cost = _improve(problem, reduced, routes, cost, params, left) or (routes, cost)
+                routes, cost = improve(problem, reduced, routes, cost, params, left) or (routes, cost)
                 plans["route elimination"], costs["route elimination"] = routes, cost
                 break
         seconds = None
@@ -247,13 +115,12 @@ def _run_chain(problem: Problem, params: SolveParams, specs: list[Spec],
         if k == continued:
             initial = plans[best]
         try:
-            res = solve_problem(problem, dataclasses.replace(params, time_limit_s=seconds), initial_routes=initial,
-                                warm_ils=True)
+            res = search(problem, params.replace(time_limit_s=seconds), initial)
         except SolverError as e:  # e.g. OR-Tools' own start did not finish within a short budget
             log.info("portfolio run %s found nothing: %s", name, e)
             continue
         build_s += res.build_s
-        plans[name] = _repaired(problem, res.routes) if two_nurse else res.routes
+        plans[name] = repair(problem, res.routes) if two_nurse else res.routes
         costs[name] = total_cost(problem, plans[name])
     return _Chain(plans, costs, stats, build_s)
 
@@ -314,7 +181,7 @@ def _side_by_side(problem: Problem, params: SolveParams, chains: list[_ChainPlan
     each with the whole of ``limit``. A worker that fails is logged and left out."""
     ctx = _fork_context()
     assert ctx is not None
-    jobs = [(problem, dataclasses.replace(params, seed=params.seed + c.seed_plus), c.specs, start, limit,
+    jobs = [(problem, params.replace(seed=params.seed + c.seed_plus), c.specs, start, limit,
              c.may_eliminate, c.pause, c.elimination_share) for c in chains]
     # The fork happens at submit. Python 3.12 warns about forking a process with threads; the only
     # other thread here is numpy's idle OpenBLAS pool, which is fork-safe (it has atfork handlers).
@@ -342,31 +209,35 @@ def solve_night(problem: Problem, params: SolveParams) -> SolveResult:
     OR-Tools' start with the next seeds (without two-nurse visits, OR-Tools' start takes the
     place of our insertion's run).
 
-    OR-Tools' iterated local search does not stop at a solution limit (measured with 9.15:
-    it runs on until the time limit, or forever without one), so a run without a time limit
-    uses guided local search, which honours the solution limit.
+    OR-Tools' iterated local search does not stop at a solution limit (9.15: it runs on until
+    the time limit, or forever without one), so a run without a time limit uses guided local
+    search, which honours the solution limit.
     """
-    if params.time_limit_s is None and params.metaheuristic == "ils":
-        params = dataclasses.replace(params, metaheuristic="gls")
+    tuning = params.tuning
+    if params.time_limit_s is None and tuning.metaheuristic == "ils":
+        tuning = tuning.replace(metaheuristic="gls")
     t0 = time.perf_counter()
     two_nurse = any(len(n) == 2 for n in problem.task_nodes)
     limit = params.time_limit_s
-    may_eliminate = limit is not None and params.metaheuristic == "ils" and bool(problem.fixed_cost.any())
+    ils = tuning.metaheuristic == "ils"
+    may_eliminate = limit is not None and ils and bool(problem.fixed_cost.any())
     side_by_side = limit is not None and params.workers > 1 and _fork_context() is not None
     if not two_nurse and not may_eliminate and not side_by_side:
-        return solve_problem(problem, params)
+        return search(problem, params.replace(tuning=tuning))
     start = insertion_routes(problem)  # always feasible by our own timing: the floor of the portfolio
-    if params.ils_phases is None:  # the chains below are phases of their own; none inside their runs
-        params = dataclasses.replace(params, ils_phases=1)
     # OR-Tools' own start needs no help without two-nurse visits (module docstring).
     specs: list[Spec] = [("insertion+ortools", start), ("ortools", None)] if two_nurse else [("ortools", None)]
-    if params.ils_removed_visits is None and params.metaheuristic == "ils":
+    changes: dict[str, int] = {}
+    if tuning.ils_phases is None:  # the chains below are phases of their own; none inside their runs
+        changes["ils_phases"] = 1
+    if tuning.ils_removed_visits is None and ils:
         # every run (and route elimination) sizes its ruin by the same start, nights' own rule
         long = NIGHT_RUIN_LONG if problem.n_tasks <= NIGHT_RUIN_MAX_VISITS else RUIN_LONG
-        params = dataclasses.replace(params, ils_removed_visits=ruin_size(start, long=long))
+        changes["ils_removed_visits"] = ruin_size(start, long=long)
+    params = params.replace(tuning=tuning.replace(**changes))
     if side_by_side:
         assert limit is not None
-        chains = _plan_chains(specs, may_eliminate and _served_all(problem, start), may_eliminate, params.workers)
+        chains = _plan_chains(specs, may_eliminate and served_all(problem, start), may_eliminate, params.workers)
         left = limit - (time.perf_counter() - t0)
         results = _side_by_side(problem, params, chains, start, left)
     else:

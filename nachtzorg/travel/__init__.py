@@ -6,18 +6,16 @@
 - :class:`CachedTravel`: wraps any provider with an on-disk matrix cache.
 
 All give integer seconds and metres (:class:`TravelMatrix`). :func:`provider_for` turns a
-scenario's ``travel`` settings into a provider; :func:`compare_travel` and :func:`drive_plan`
-show what a change of travel source does to a night.
+scenario's ``travel`` settings into a provider (:mod:`nachtzorg.compare` shows what a change of
+travel source does to a night).
 """
 
 from .base import EARTH_RADIUS_M, StraightLineTravel, TravelMatrix, TravelProvider, haversine_m
 from .cache import CachedTravel
-from .compare import TravelComparison, compare_travel, drive_plan
 from .factory import provider_for
 from .graph import RoadGraphFile, RoadGraphTravel
 from .osrm import OsrmTravel
 from .town import RiverTown
 
 __all__ = ["EARTH_RADIUS_M", "CachedTravel", "OsrmTravel", "RiverTown", "RoadGraphFile", "RoadGraphTravel",
-           "StraightLineTravel", "TravelComparison", "TravelMatrix", "TravelProvider", "compare_travel",
-           "drive_plan", "haversine_m", "provider_for"]
+           "StraightLineTravel", "TravelMatrix", "TravelProvider", "haversine_m", "provider_for"]

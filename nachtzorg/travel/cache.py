@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic import write_bytes
 from ..exceptions import TravelError
 from ..model import LatLon
 from .base import TravelMatrix, TravelProvider
@@ -82,11 +83,9 @@ class CachedTravel:
         return m
 
     def _write(self, path: Path, m: TravelMatrix) -> None:
-        from ..io.writers import atomic_write_bytes
-
         buf = io.BytesIO()
         np.savez_compressed(buf, duration_s=m.duration_s, distance_m=m.distance_m)
         try:
-            atomic_write_bytes(path, buf.getvalue())
+            write_bytes(path, buf.getvalue())
         except OSError as e:  # a full or read-only disk must not stop the night's plan
             log.warning("travel cache: cannot write %s (%s); continuing without it", path, e)

@@ -27,6 +27,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from ..atomic import write_bytes
 from ..exceptions import TravelError
 from ..model import LatLon, RoadGraphSettings
 from .base import EARTH_RADIUS_M, TravelMatrix, haversine_m
@@ -371,12 +372,10 @@ class RoadGraphFile:
                       "v": np.array([e[1] for e in edges], dtype=np.int64),
                       "time_s": np.array([e[2]["time_s"] for e in edges], dtype=float),
                       "length_m": np.array([e[2]["length_m"] for e in edges], dtype=float)}
-            from ..io.writers import atomic_write_bytes
-
             buf = io.BytesIO()
             np.savez_compressed(buf, **arrays)
             try:
-                atomic_write_bytes(path, buf.getvalue())
+                write_bytes(path, buf.getvalue())
             except OSError as e:
                 log.warning("road graph cache: cannot write %s (%s)", path, e)
         return travel

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import argparse
+import contextlib
 import io
 import json
 from pathlib import Path
 
 import pytest
 
+from nachtzorg.cli import main
 from nachtzorg.sharing import (
     METHODS,
     Game,
-    add_share_arguments,
     build_report,
     nucleolus,
-    run_share_game,
     shapley,
 )
 
@@ -25,11 +24,10 @@ AIRPORT = DATA / "airport_ibn_ezra_4p.json"
 
 
 def _run(argv: list[str]) -> tuple[int, str, str]:
-    """Parse argv with the share arguments and run; returns (code, stdout, stderr)."""
-    parser = argparse.ArgumentParser()
-    add_share_arguments(parser)
+    """``nachtzorg share ARGV``; returns (code, stdout, stderr)."""
     out, err = io.StringIO(), io.StringIO()
-    code = run_share_game(parser.parse_args(argv), stdout=out, stderr=err)
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["share", *argv])
     return code, out.getvalue(), err.getvalue()
 
 
@@ -72,7 +70,8 @@ def test_cli_methods_comma_and_repeat_and_empty_core() -> None:
         (["--game", str(COST), "--method", "proportional_visits"], "proportional_visits"),
         (["--game", str(COST), "--method", "banzhaf"], "unknown method 'banzhaf'"),
         (["--game", str(AIRPORT), "--method", "nucleolus"], "imputation set is empty"),
-        (["scenario.yaml"], "--game"),
+        (["scenario.yaml"], "scenario.yaml: no such file"),
+        ([], "give a scenario file or --game"),
     ],
 )
 def test_cli_bad_input_exit_2_one_line(argv: list[str], message: str) -> None:
@@ -133,7 +132,9 @@ def test_share_workers_also_run_the_grand_coalition_side_by_side(monkeypatch: py
         seen["grand"] = params.grand
         raise GameError("stopped after reading the parameters")
 
-    monkeypatch.setattr(coalitions, "coalition_costs", capture)
+    import nachtzorg.sharing
+
+    monkeypatch.setattr(nachtzorg.sharing, "coalition_costs", capture)
     assen = Path(__file__).resolve().parents[2] / "examples" / "assen" / "scenario.json"
     assert main(["share", str(assen), "--workers", "2", "--time-limit", "3"]) == 2
     assert "stopped after reading" in capsys.readouterr().err

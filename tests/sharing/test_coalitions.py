@@ -7,10 +7,10 @@ from itertools import combinations
 
 import pytest
 
-from nachtzorg import InputError, Scenario, SolveParams, compile_scenario
+from nachtzorg import InputError, Scenario, SolveParams, Tuning, compile_scenario
 from nachtzorg.schedule import schedule_routes
 from nachtzorg.sharing import coalitions as co
-from nachtzorg.sharing.cli import add_share_arguments, run_share
+from nachtzorg.cli import main
 
 from ..conftest import client, night, nurse, visit
 
@@ -97,7 +97,7 @@ def test_a_coalition_does_not_pay_for_nurses_only_the_larger_night_needs():
     s = Scenario.model_validate(night(clients, visits, shifts=[nurse("n1"), nurse("n2"), nurse("n3")]))
     p = compile_scenario(s).problem
     three = [[p.task_nodes[t][0] for t in ts] for ts in ([0, 1], [2, 3], [4, 5])]
-    stopped = SolveParams(time_limit_s=None, solution_limit=1, metaheuristic="greedy")
+    stopped = SolveParams(time_limit_s=None, solution_limit=1, tuning=Tuning(metaheuristic="greedy"))
     routes = co._solve_one(p, stopped, [three])
     assert sum(1 for r in routes if r) == 1
     assert sorted(n for r in routes for n in r) == sorted(n for r in three for n in r)
@@ -131,15 +131,10 @@ def test_dask_executor_gives_the_same_game(game3):
 
 def test_share_scenario_cli_json_and_report_hold_aggregates_only(tmp_path, capsys):
     """`share SCENARIO --json` prints allocations, core and coalitions; the report names no client."""
-    import argparse
-
     path = tmp_path / "s.json"
     path.write_text(three_orgs().to_json())
-    ap = argparse.ArgumentParser()
-    add_share_arguments(ap)
     out = tmp_path / "report.html"
-    rc = run_share(ap.parse_args([str(path), "--method", "shapley,nucleolus", "--json",
-                                  "--time-limit", "1", "--out", str(out)]))
+    rc = main(["share", str(path), "--method", "shapley,nucleolus", "--json", "--time-limit", "1", "--out", str(out)])
     assert rc == 0
     res = json.loads(capsys.readouterr().out)
     assert set(res["allocations"]) >= {"shapley", "nucleolus"}

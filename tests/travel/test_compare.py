@@ -8,7 +8,7 @@ from nachtzorg import SolveParams, plan_night
 from nachtzorg.model import RoadGraphSettings, Scenario, StraightLineSettings
 from nachtzorg.synthetic import generate_night
 from nachtzorg.travel import StraightLineTravel
-from nachtzorg.travel.compare import compare_travel, drive_plan
+from nachtzorg.compare import compare_travel, drive_plan
 from nachtzorg.travel.town import RiverTown
 
 pytest.importorskip("osmnx")

@@ -4,22 +4,30 @@ from __future__ import annotations
 
 import pandas as pd
 
+import pytest
+
 from nachtzorg import Plan
-from nachtzorg.notebook import allocation_html, dispatch_html, html_table, simulation_html
+from nachtzorg.notebook import allocation_html, dispatch_html, html_table, plan_html, register_views, simulation_html
 
 
-def test_plan_repr_html_lists_each_nurse(assen_plan: Plan) -> None:
-    """Plan._repr_html_ shows the KPIs and a row per nurse, without scripts or links."""
-    html = assen_plan._repr_html_()
+def test_plan_html_lists_each_nurse(assen_plan: Plan) -> None:
+    """The plan view shows the KPIs and a row per nurse, without scripts or links."""
+    html = plan_html(assen_plan)
     assert all(r.shift_id in html for r in assen_plan.routes)
     assert f"{assen_plan.kpis.visits_served}/{assen_plan.kpis.visits_total}" in html
     assert "<script" not in html and "http" not in html
 
 
-def test_route_repr_html_has_a_row_per_stop(assen_plan: Plan) -> None:
-    """Route._repr_html_ is a table with one row per stop."""
+def test_views_attach_in_ipython(assen_plan: Plan) -> None:
+    """In IPython a plan and a route display as HTML (a route: one table row per stop)."""
+    interactiveshell = pytest.importorskip("IPython.core.interactiveshell")
+    shell = interactiveshell.InteractiveShell.instance()
+    assert register_views(shell)
     r = next(r for r in assen_plan.routes if r.used)
-    assert r._repr_html_().count("<tr>") == len(r.stops) + 1
+    html, _ = shell.display_formatter.format(r)
+    assert html["text/html"].count("<tr>") == len(r.stops) + 1
+    assert assen_plan.routes[0].shift_id in shell.display_formatter.format(assen_plan)[0]["text/html"]
+    assert not hasattr(Plan, "_repr_html_")
 
 
 def test_plan_str_is_readable(assen_plan: Plan) -> None:

@@ -14,10 +14,12 @@ from nachtzorg import Scenario
 from nachtzorg.exceptions import InputError
 from nachtzorg.problem import Problem, compile_scenario
 from nachtzorg.schedule import schedule_routes, total_cost
-from nachtzorg.solve import SolveParams, portfolio
-from nachtzorg.solve.portfolio import _eliminate_route, _scratch_candidates, solve_night, spare_nurses, without_route
+from nachtzorg.solve import SolveParams, Tuning
+from nachtzorg.solve import fleet, portfolio
+from nachtzorg.solve.fleet import eliminate_route, scratch_candidates, spare_nurses, without_route
+from nachtzorg.solve.portfolio import solve_night
 
-from .conftest import client, night, nurse, visit
+from ..conftest import client, night, nurse, visit
 
 
 def _problem(data: dict[str, Any]) -> Problem:
@@ -66,7 +68,7 @@ def test_route_elimination_finds_the_plan_with_one_nurse_fewer():
     p = _six_loose_visits()
     routes = _routes_by_task(p, [[0, 1], [2, 3], [4, 5]])
     cost = total_cost(p, routes)
-    better = _eliminate_route(p, routes, cost, SolveParams(time_limit_s=0.3), 0.3)
+    better = eliminate_route(p, routes, cost, SolveParams(time_limit_s=0.3), 0.3)
     assert better is not None
     new_routes, new_cost, reduced = better
     assert all(0 not in reduced.allowed_vehicles(n) for r in new_routes for n in r)
@@ -81,7 +83,7 @@ def test_route_elimination_keeps_a_nurse_that_is_needed():
     p = _three_parallel_visits()
     routes = _routes_by_task(p, [[0], [1], [2]])
     assert schedule_routes(p, routes).feasible
-    assert _eliminate_route(p, routes, total_cost(p, routes), SolveParams(time_limit_s=0.3), 0.3) is None
+    assert eliminate_route(p, routes, total_cost(p, routes), SolveParams(time_limit_s=0.3), 0.3) is None
 
 
 def test_solve_night_tries_route_elimination_only_with_a_time_limit():
@@ -118,7 +120,7 @@ def test_scratch_candidates_build_the_night_anew_without_the_last_nurse_of_each_
                        [visit(f"v{i}", f"c{i}", "23:00", "06:00", 20) for i in range(6)],
                        shifts=[nurse("n1"), nurse("n2"), nurse("n3", level=3)]))
     routes = _routes_by_task(p, [[0, 1], [2, 3], [4, 5]])
-    cands = _scratch_candidates(p, routes)
+    cands = scratch_candidates(p, routes)
     assert sorted(v for _, _, v, _, _ in cands) == [1, 2]
     for left_over, _, v, reduced, fresh in cands:
         assert left_over == 0 and fresh[v] == []
@@ -130,24 +132,24 @@ def test_scratch_candidates_build_the_night_anew_without_the_last_nurse_of_each_
 def test_elimination_starts_from_a_night_built_anew_only_when_it_leaves_fewer_visits_over(monkeypatch):
     """The start handed to the search: the plan-derived one unless it leaves visits over and a
     night built anew without one nurse leaves fewer (here: none)."""
-    import nachtzorg.solve.portfolio as pf
+    pf = fleet
 
     p = _six_loose_visits()
     routes = _routes_by_task(p, [[0, 1], [2, 3], [4, 5]])
     seen: list[list[list[int]]] = []
-    monkeypatch.setattr(pf, "_improve", lambda problem, within, start, *a: seen.append(start))
-    plan_derived = pf._spare_candidates(p, routes)
+    monkeypatch.setattr(pf, "improve", lambda problem, within, start, *a: seen.append(start))
+    plan_derived = pf.spare_candidates(p, routes)
     assert plan_derived[0][0] == 0  # the six visits fit on two routes: no night built anew needed
     calls: list[int] = []
-    real_scratch = pf._scratch_candidates
-    monkeypatch.setattr(pf, "_scratch_candidates", lambda *a: calls.append(1) or real_scratch(*a))
-    pf._eliminate_route(p, routes, total_cost(p, routes), SolveParams(time_limit_s=0.1), 0.1)
+    real_scratch = pf.scratch_candidates
+    monkeypatch.setattr(pf, "scratch_candidates", lambda *a: calls.append(1) or real_scratch(*a))
+    pf.eliminate_route(p, routes, total_cost(p, routes), SolveParams(time_limit_s=0.1), 0.1)
     assert calls == [] and seen == [plan_derived[0][4]]
 
     worse = [(3, *c[1:]) for c in plan_derived]  # pretend every plan-derived start leaves 3 over
-    monkeypatch.setattr(pf, "_spare_candidates", lambda *a: worse)
+    monkeypatch.setattr(pf, "spare_candidates", lambda *a: worse)
     seen.clear()
-    pf._eliminate_route(p, routes, total_cost(p, routes), SolveParams(time_limit_s=0.1), 0.1)
+    pf.eliminate_route(p, routes, total_cost(p, routes), SolveParams(time_limit_s=0.1), 0.1)
     assert calls == [1] and len(seen) == 1
     fresh = seen[0]
     assert fresh[2] == [] and sorted(n for r in fresh for n in r) == sorted(n for r in routes for n in r)
@@ -165,14 +167,15 @@ def _free_nurses_night(two_nurse: bool = True) -> Problem:
 def _record_runs(monkeypatch: pytest.MonkeyPatch, log_file: Path) -> None:
     """Each portfolio run appends its process id and time limit to ``log_file`` (forked workers
     inherit the patch)."""
-    real = portfolio.solve_problem
+    real = portfolio.search
 
-    def recording(problem: Problem, params: SolveParams, **kw: Any):
+    def recording(problem: Problem, params: SolveParams, *a: Any):
         with open(log_file, "a") as f:
             f.write(f"{os.getpid()} {params.time_limit_s}\n")
-        return real(problem, params, **kw)
+        return real(problem, params, *a)
 
-    monkeypatch.setattr(portfolio, "solve_problem", recording)
+    monkeypatch.setattr(portfolio, "search", recording)
+    monkeypatch.setattr(fleet, "search", recording)  # route elimination's runs too
 
 
 def test_side_by_side_runs_each_get_the_whole_budget_in_their_own_process(tmp_path, monkeypatch):
@@ -293,13 +296,14 @@ def test_the_time_limit_covers_building_our_start(monkeypatch):
 def _params_seen(monkeypatch: pytest.MonkeyPatch, field: str) -> list[Any]:
     """The ``SolveParams`` field ``field`` of every portfolio run, in this process, in order."""
     seen: list[Any] = []
-    real = portfolio.solve_problem
+    real = portfolio.search
 
     def recording(problem: Problem, params: SolveParams, *a: Any, **kw: Any):
-        seen.append(getattr(params, field))
+        seen.append(getattr(params.tuning, field))
         return real(problem, params, *a, **kw)
 
-    monkeypatch.setattr(portfolio, "solve_problem", recording)
+    monkeypatch.setattr(portfolio, "search", recording)
+    monkeypatch.setattr(fleet, "search", recording)  # route elimination's runs too
     return seen
 
 
@@ -313,7 +317,7 @@ def test_nights_size_their_ruin_by_their_own_rule(monkeypatch):
 
     def ruins(p: Problem, **kw: Any) -> set[int | None]:
         sizes.clear()
-        solve_night(p, SolveParams(time_limit_s=0.3, **kw))
+        solve_night(p, SolveParams(time_limit_s=0.3, tuning=Tuning(**kw)))
         assert sizes
         return set(sizes)
 

@@ -18,10 +18,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import TypeAdapter
 
-from ..model import LatLon, Scenario, TravelSettings
-from ..plan import Plan
-from .base import TravelProvider
-from .factory import provider_for
+from .acute import dispatch, initial_state
+from .model import LatLon, Scenario, TravelSettings
+from .plan import Plan
+from .planner import plan_night
+from .solve import SolveParams
+from .travel import TravelProvider, provider_for
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -99,11 +101,6 @@ def compare_travel(scenario: Scenario, sources: Mapping[str, Any], reference: st
     clients' homes between 23:00 and 06:00) under each source with the ``nearest`` policy.
     """
     import pandas as pd
-
-    from ..acute.dispatch import dispatch
-    from ..acute.state import initial_state
-    from ..planner import plan_night
-    from ..solve import SolveParams
 
     if reference not in sources:
         raise ValueError(f"reference {reference!r} is not one of the sources {sorted(sources)}")

@@ -1,4 +1,4 @@
-"""Travel matrices (integer seconds and metres) and atomic writes."""
+"""The straight-line provider and travel matrices: integer seconds and metres."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nachtzorg import LatLon, StraightLineTravel, TravelError
-from nachtzorg.io.writers import atomic_write_many, atomic_write_text
 
 ASSEN = LatLon(lat=52.993, lon=6.562)
 BEILEN = LatLon(lat=52.862, lon=6.512)
@@ -39,23 +38,6 @@ def test_triangle_inequality_holds_within_rounding(points):
         via = mat[:, :, None] + mat.T[None, :, :]  # via[i, k, j] = d(i,k) + d(k,j)
         direct = mat[:, None, :]
         assert (direct <= via + 1).all()
-
-
-def test_atomic_write_leaves_no_temporary_files(tmp_path):
-    """After atomic writes only the target files exist."""
-    atomic_write_text(tmp_path / "a.txt", "x")
-    atomic_write_many(tmp_path, {"b.txt": "y", "c.txt": "z"})
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.txt", "c.txt"]
-    assert (tmp_path / "c.txt").read_text() == "z"
-
-
-def test_failed_render_keeps_previous_outputs(tmp_path):
-    """If writing fails halfway (an unencodable text), earlier files keep their old content."""
-    (tmp_path / "b.txt").write_text("old")
-    with pytest.raises(UnicodeEncodeError):
-        atomic_write_many(tmp_path, {"b.txt": "new", "c.txt": "\udcff"})
-    assert (tmp_path / "b.txt").read_text() == "old"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.txt"]
 
 
 def test_matrix_take_reindexes():

@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 
-from nachtzorg.acute.cli import add_dispatch_arguments, add_simulate_arguments, run_dispatch, run_simulate
+from nachtzorg.cli import main
 from tests.conftest import ROOT
+from tests.acute.conftest import small_plan_files, small_scenario  # noqa: F401  (fixtures)
 
 SCEN = str(ROOT / "examples" / "assen" / "scenario.json")
 CALL = str(ROOT / "examples" / "assen" / "call.json")
 
 
-def _parser(add) -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser()
-    add(ap)
-    return ap
-
-
 def test_dispatch_json_and_bad_time(tmp_path, capsys, small_plan_files):
     """dispatch prints a JSON decision (exit 0); a time outside the night exits 2 with one line."""
     scen, plan = small_plan_files
-    ap = _parser(add_dispatch_arguments)
-    assert run_dispatch(ap.parse_args([scen, plan, CALL, "--now", "02:15", "--json"])) == 0
+    assert main(["dispatch", scen, plan, CALL, "--now", "02:15", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["call_id"] == "call-0213" and out["options"]
-    assert run_dispatch(ap.parse_args([scen, plan, CALL, "--now", "09:00"])) == 2
+    assert main(["dispatch", scen, plan, CALL, "--now", "09:00"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error:") and "outside the night" in err[0]
 
@@ -33,11 +26,10 @@ def test_dispatch_json_and_bad_time(tmp_path, capsys, small_plan_files):
 def test_simulate_json_identical(capsys, small_plan_files):
     """simulate --json is identical for identical arguments and has the contracted keys."""
     scen, _ = small_plan_files
-    ap = _parser(add_simulate_arguments)
-    argv = [scen, "--nights", "3", "--nurses", "2,3", "--seed", "4", "--json"]
-    assert run_simulate(ap.parse_args(argv)) == 0
+    argv = ["simulate", scen, "--nights", "3", "--nurses", "2,3", "--seed", "4", "--json"]
+    assert main(argv) == 0
     a = capsys.readouterr().out
-    assert run_simulate(ap.parse_args(argv)) == 0
+    assert main(argv) == 0
     assert a == capsys.readouterr().out
     row = json.loads(a)["results"][0]
     for key in ("nurses", "policy", "response_min", "within_norm_share", "late_visits_mean", "backup_calls_mean"):
@@ -47,5 +39,5 @@ def test_simulate_json_identical(capsys, small_plan_files):
 
 def test_simulate_missing_file(capsys):
     """A missing scenario file exits 2 with one line."""
-    assert run_simulate(_parser(add_simulate_arguments).parse_args(["/nope.json", "--nights", "1"])) == 2
+    assert main(["simulate", "/nope.json", "--nights", "1"]) == 2
     assert "no such file" in capsys.readouterr().err

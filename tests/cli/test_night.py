@@ -11,7 +11,7 @@ import pytest
 from nachtzorg.cli import main
 from nachtzorg.io.writers import OUTPUT_FILES
 
-from .conftest import ASSEN, client, night, nurse, visit
+from ..conftest import ASSEN, client, night, nurse, visit
 
 FAST = ["--solution-limit", "40"]
 
