@@ -4,7 +4,8 @@
 
 The public API is the table below: each name and the module it lives in. Modules are imported
 when a name is first used, so ``import nachtzorg`` (and the command line's ``--help``) stays
-quick; type checkers and readers see the same names in the ``TYPE_CHECKING`` block.
+quick; type checkers and readers see the same names in the ``TYPE_CHECKING`` block. The
+solver's one entry is ``nachtzorg.solve.solve`` (``nachtzorg.solve`` is its package).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ _API: dict[str, str] = {
     # the problem and its builder, timing, the solver
     "Problem": "problem", "ProblemBuilder": "problem", "CompiledNight": "problem",
     "compile_scenario": "problem", "schedule_routes": "schedule",
-    "SolveParams": "solve", "SolveResult": "solve", "Tuning": "solve", "solve": "solve",
+    "SolveParams": "solve", "SolveResult": "solve", "Tuning": "solve",
     # planning, checking, outputs, views
     "plan_night": "planner", "build_plan": "planner", "check_plan": "check", "CheckReport": "check",
     "Violation": "check", "write_outputs": "io.writers", "compare_travel": "compare", "drive_plan": "compare",
@@ -41,21 +42,21 @@ _API: dict[str, str] = {
 __all__ = sorted(_API)
 
 if TYPE_CHECKING:  # pragma: no cover - the same names, for type checkers and readers
-    from .check import CheckReport, Violation, check_plan
-    from .compare import compare_travel, drive_plan
-    from .exceptions import InputError, NachtzorgError, PlanMismatchError, SolverError, TravelError
-    from .io.writers import write_outputs
-    from .model import (Client, LatLon, Organisation, OsrmSettings, RoadGraphSettings, Scenario, Shift,
+    from .check import CheckReport, Violation, check_plan  # noqa: F401
+    from .compare import compare_travel, drive_plan  # noqa: F401
+    from .exceptions import InputError, NachtzorgError, PlanMismatchError, SolverError, TravelError  # noqa: F401
+    from .io.writers import write_outputs  # noqa: F401
+    from .model import (Client, LatLon, Organisation, OsrmSettings, RoadGraphSettings, Scenario, Shift,  # noqa: F401
                         StraightLineSettings, TimeWindow, TravelSettings, Visit, scenario_json_schema)
-    from .nighttime import NightClock
-    from .plan import KPIs, Plan, Route, Stop, Unassigned
-    from .planner import build_plan, plan_night
-    from .problem import CompiledNight, Problem, ProblemBuilder, compile_scenario
-    from .schedule import schedule_routes
-    from .solve import SolveParams, SolveResult, Tuning, solve
-    from .travel import (CachedTravel, OsrmTravel, RoadGraphTravel, StraightLineTravel, TravelMatrix,
+    from .nighttime import NightClock  # noqa: F401
+    from .plan import KPIs, Plan, Route, Stop, Unassigned  # noqa: F401
+    from .planner import build_plan, plan_night  # noqa: F401
+    from .problem import CompiledNight, Problem, ProblemBuilder, compile_scenario  # noqa: F401
+    from .schedule import schedule_routes  # noqa: F401
+    from .solve import SolveParams, SolveResult, Tuning  # noqa: F401
+    from .travel import (CachedTravel, OsrmTravel, RoadGraphTravel, StraightLineTravel, TravelMatrix,  # noqa: F401
                          TravelProvider, provider_for)
-    from .viz.map import plan_map
+    from .viz.map import plan_map  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:

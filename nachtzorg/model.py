@@ -14,13 +14,10 @@ from __future__ import annotations
 import json
 from collections import Counter
 import datetime as _dt
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Discriminator,
     Field,
     SecretStr,
@@ -30,6 +27,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from .base import Frozen as _Frozen
 from .nighttime import NightClock, NightTimeError, check_time_text
 
 Id = Annotated[
@@ -45,10 +43,6 @@ Qualification = Annotated[int, Field(ge=1, le=5, description="Qualification leve
 
 #: The longest night a scenario may describe, in hours (shifts and windows must fit).
 MAX_NIGHT_HOURS = 24
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class LatLon(_Frozen):
@@ -229,14 +223,6 @@ class Scenario(_Frozen):
         })
 
     # ------------------------------------------------------------------ JSON
-    @classmethod
-    def from_json(cls, text: str) -> Scenario:
-        return cls.model_validate_json(text)
-
-    @classmethod
-    def load(cls, path: str | Path) -> Scenario:
-        return cls.model_validate_json(Path(path).read_text(encoding="utf-8"))
-
     def to_json(self, *, indent: int | None = 2) -> str:
         """JSON of the scenario; key-safe codes are left out (they are never written)."""
         data = self.model_dump(mode="json", exclude={"clients": {"__all__": {"key_safe_code"}}})

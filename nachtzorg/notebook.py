@@ -189,6 +189,12 @@ def allocation_html(table: pd.DataFrame | Sequence[Mapping[str, Any]], *, title:
                 _records_html(table, digits=digits))
 
 
+def report_html(report: Any) -> str:
+    """A :class:`~nachtzorg.sharing.ShareReport`: each organisation's share under each rule."""
+    facts = {"least-core epsilon": report.least_core_epsilon, "core": "empty" if report.core_empty else "non-empty"}
+    return allocation_html(report.table, title=report.title, recommended=report.recommended, facts=facts)
+
+
 def _records_html(data: pd.DataFrame | Sequence[Mapping[str, Any]], *, caption: str | None = None,
                   digits: int = 1) -> str:
     try:
@@ -209,6 +215,7 @@ VIEWS: tuple[tuple[str, str, Any], ...] = (
     ("nachtzorg.plan", "Route", route_html),
     ("nachtzorg.acute.dispatch", "DispatchDecision", decision_html),
     ("nachtzorg.acute.simulate", "SimulationResults", lambda r: simulation_html(r.to_dataframe())),
+    ("nachtzorg.sharing.report", "ShareReport", lambda r: report_html(r)),
 )
 
 

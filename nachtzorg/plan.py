@@ -7,10 +7,9 @@ distances in km; money in euros. A plan carries pseudonyms only.
 from __future__ import annotations
 
 import datetime as _dt
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -26,8 +25,7 @@ ReasonCode = Literal[
 ]
 
 
-class _Out(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+from .base import Frozen as _Out
 
 
 class Stop(_Out):
@@ -123,18 +121,6 @@ class Plan(_Out):
             if r.shift_id == shift_id:
                 return r
         raise KeyError(f"no route for shift {shift_id!r}")
-
-    # ------------------------------------------------------------ JSON
-    def to_json(self, *, indent: int | None = 2) -> str:
-        return self.model_dump_json(indent=indent)
-
-    @classmethod
-    def from_json(cls, text: str) -> Plan:
-        return cls.model_validate_json(text)
-
-    @classmethod
-    def load(cls, path: str | Path) -> Plan:
-        return cls.model_validate_json(Path(path).read_text(encoding="utf-8"))
 
     # ------------------------------------------------------------ tables
     def to_dataframe(self) -> pd.DataFrame:

@@ -20,12 +20,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from .exceptions import InputError, TravelError
-from .model import Scenario
+from .model import LatLon, Scenario
 from .travel import TravelMatrix, TravelProvider, provider_for
 
 #: Money unit of the compiled problem, in euros.
@@ -295,7 +295,61 @@ class ProblemBuilder:
         )
 
 
-# --------------------------------------------------------------------------- the night front
+# --------------------------------------------------------------------------- the night fronts
+class TaskRow(NamedTuple):
+    """One task as the builder takes it, before travel is known (seconds, cost units)."""
+
+    id: str
+    lat: float
+    lon: float
+    service_s: int
+    windows: np.ndarray  # (k, 2) start intervals, s
+    copies: int  # nurses who serve it together
+    max_late_s: int  # the scenario's cap on lateness past the last window end
+    late_cost: int  # units per second late
+    level: int
+    penalty: int  # units for leaving it unserved
+    mandatory: bool
+
+
+class VehicleRow(NamedTuple):
+    """One nurse's shift as the builder takes it (seconds, cost units)."""
+
+    id: str
+    start: tuple[float, float]  # (lat, lon)
+    end: tuple[float, float]
+    shift_start: int
+    shift_end: int
+    level: int
+    fixed_cost: int
+    cost_per_m: int
+
+
+def visit_rows(scenario: Scenario) -> list[TaskRow]:
+    """The scenario's visits as tasks, in scenario order (the one place visits become integers)."""
+    clock = scenario.clock
+    where = {c.id: c.location for c in scenario.clients}
+    rows = []
+    for v in scenario.visits:
+        rate = scenario.lateness_cost_per_min_eur if v.lateness_cost_per_min_eur is None else v.lateness_cost_per_min_eur
+        penalty = v.penalty_eur if v.optional else MANDATORY_DROP_EUR * v.priority
+        windows = np.array([[clock.to_seconds(w.start), clock.to_seconds(w.end)] for w in v.windows], dtype=np.int64)
+        loc = where[v.client]
+        rows.append(TaskRow(v.id, loc.lat, loc.lon, int(round(v.duration_min * 60)), windows, v.nurses,
+                            int(round(v.max_lateness_min * 60)), eur_to_units(rate / 60.0), v.qualification,
+                            eur_to_units(penalty), not v.optional))
+    return rows
+
+
+def vehicle_rows(scenario: Scenario) -> list[VehicleRow]:
+    """The scenario's shifts as vehicles, in scenario order."""
+    clock = scenario.clock
+    return [VehicleRow(sh.id, (sh.start_location.lat, sh.start_location.lon), (sh.end_point.lat, sh.end_point.lon),
+                       clock.to_seconds(sh.start_time), clock.to_seconds(sh.end_time), sh.qualification,
+                       eur_to_units(sh.cost_per_shift_eur), eur_to_units(sh.cost_per_km_eur / 1000.0))
+            for sh in scenario.shifts]
+
+
 @dataclass(frozen=True)
 class CompiledNight:
     """A scenario's problem plus the maps back to the scenario's ids."""
@@ -310,8 +364,7 @@ class CompiledNight:
 def compile_scenario(scenario: Scenario, travel: TravelProvider | None = None) -> CompiledNight:
     """Compile a scenario into integer arrays (seconds, metres, micro-euros)."""
     travel = travel or provider_for(scenario.travel)
-    clock = scenario.clock
-    # Unique points: clients first, then shift start/end places.
+    # Points: clients first, then each shift's start and end place.
     points = [c.location for c in scenario.clients]
     point_label = [f"client {c.id!r}" for c in scenario.clients]
     point_of_client = {c.id: i for i, c in enumerate(scenario.clients)}
@@ -327,24 +380,61 @@ def compile_scenario(scenario: Scenario, travel: TravelProvider | None = None) -
         raise TravelError(f"travel: {who}: {e}", points=e.points) from None
 
     b = ProblemBuilder(matrix.duration_s, matrix.distance_m)
-    for v in scenario.visits:
-        rate = scenario.lateness_cost_per_min_eur if v.lateness_cost_per_min_eur is None else v.lateness_cost_per_min_eur
-        windows = [(clock.to_seconds(w.start), clock.to_seconds(w.end)) for w in v.windows]
-        penalty = v.penalty_eur if v.optional else MANDATORY_DROP_EUR * v.priority
-        b.add_task(point_of_client[v.client], service_s=int(round(v.duration_min * 60)), windows=windows,
-                   copies=v.nurses, max_late_s=int(round(v.max_lateness_min * 60)),
-                   late_cost=eur_to_units(rate / 60.0), level=v.qualification, penalty=eur_to_units(penalty),
-                   mandatory=not v.optional, id=v.id)
+    for v, row in zip(scenario.visits, visit_rows(scenario)):
+        _add_task(b, point_of_client[v.client], row, row.max_late_s)
     first_depot = len(scenario.clients)
-    for k, sh in enumerate(scenario.shifts):
-        start = b.add_depot(first_depot + 2 * k)
-        end = b.add_depot(first_depot + 2 * k + 1)
-        b.add_vehicle(start, end, shift_start=clock.to_seconds(sh.start_time), shift_end=clock.to_seconds(sh.end_time),
-                      level=sh.qualification, fixed_cost=eur_to_units(sh.cost_per_shift_eur),
-                      cost_per_m=eur_to_units(sh.cost_per_km_eur / 1000.0), id=sh.id)
+    for k, row in enumerate(vehicle_rows(scenario)):
+        _add_vehicle(b, b.add_depot(first_depot + 2 * k), b.add_depot(first_depot + 2 * k + 1), row)
     problem = b.build()
     return CompiledNight(problem, matrix, b.node_points, tuple(v.id for v in scenario.visits),
                          tuple(sh.id for sh in scenario.shifts))
+
+
+def _add_task(b: ProblemBuilder, point: int, row: TaskRow, max_late_s: int) -> int:
+    return b.add_task(point, service_s=row.service_s, windows=row.windows, copies=row.copies, max_late_s=max_late_s,
+                      late_cost=row.late_cost, level=row.level, penalty=row.penalty, mandatory=row.mandatory,
+                      id=row.id)
+
+
+def _add_vehicle(b: ProblemBuilder, start: int, end: int, row: VehicleRow) -> int:
+    return b.add_vehicle(start, end, shift_start=row.shift_start, shift_end=row.shift_end, level=row.level,
+                         fixed_cost=row.fixed_cost, cost_per_m=row.cost_per_m, id=row.id)
+
+
+@dataclass(frozen=True)
+class RemainingNight:
+    """The rest of a night as a problem: its tasks, nurses starting where they are, and the
+    coordinates of every node (a nurse on the road is at an interpolated point)."""
+
+    problem: Problem  # task_ids: the tasks' refs; vehicle_ids: the shifts
+    node_lat: np.ndarray
+    node_lon: np.ndarray
+
+
+def compile_remaining(tasks: Sequence[TaskRow], vehicles: Sequence[VehicleRow], travel: TravelProvider, *,
+                      max_late_s: int) -> RemainingNight:
+    """The remaining night: ``tasks`` in order, and ``vehicles`` whose ``start`` is where each
+    nurse is and whose ``shift_start`` is when she is free. Points are the distinct places in
+    order of first appearance (tasks, then each vehicle's start and end); every task may be up to
+    ``max_late_s`` late (the scenario's caps stay in the rows, for reporting)."""
+    index: dict[tuple[float, float], int] = {}
+
+    def point(where: tuple[float, float]) -> int:
+        return index.setdefault(where, len(index))
+
+    task_points = [point((t.lat, t.lon)) for t in tasks]
+    depot_points = [(point(v.start), point(v.end)) for v in vehicles]
+    places = list(index)
+    m = travel.matrix([LatLon.model_construct(lat=a, lon=b) for a, b in places])
+    b = ProblemBuilder(m.duration_s, m.distance_m)
+    for row, pt in zip(tasks, task_points):
+        _add_task(b, pt, row, max_late_s)
+    for row, (ps, pe) in zip(vehicles, depot_points):
+        _add_vehicle(b, b.add_depot(ps), b.add_depot(pe), row)
+    npt = b.node_points
+    lat = np.array([a for a, _ in places], dtype=float)
+    lon = np.array([o for _, o in places], dtype=float)
+    return RemainingNight(b.build(), lat[npt] if len(npt) else lat[:0], lon[npt] if len(npt) else lon[:0])
 
 
 # --------------------------------------------------------------------------- transforms

@@ -22,27 +22,18 @@ When no option meets the norm, the decision says so and recommends the back-up t
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..exceptions import TravelError
 from ..schedule import Schedule
-from ..travel import TravelProvider, provider_for
+from ..travel import TravelProvider, haversine_m, provider_for
 from .calls import AcuteCall
-from .replan import LiveNurse, Remaining, TaskSpec, build_remaining, reoptimise, with_routes
-from .state import (
-    AcuteInputError,
-    LiveNight,
-    NightState,
-    _check_in_night,
-    _seconds,
-    advance_live,
-    call_spec,
-    from_live,
-    received_seconds,
-    to_live,
-)
+from .live import AcuteInputError, LiveNight, Remaining, reoptimise
+from .state import NightState, check_in_night, from_live, received_seconds, seconds, to_live
 
 Policy = Literal["nearest", "least_disruption", "reoptimise"]
 POLICIES: tuple[str, ...] = ("nearest", "least_disruption", "reoptimise")
@@ -52,7 +43,7 @@ MAX_POSITION = 1
 
 
 @dataclass(frozen=True)
-class RawOption:
+class Option:
     """One way to serve the call, in seconds and metres."""
 
     vehicles: tuple[int, ...]
@@ -87,11 +78,12 @@ def _metres(rem: Remaining, routes: list[list[int]]) -> int:
     return total
 
 
-def quick_options(rem: Remaining, call_ref: str, *, max_position: int = MAX_POSITION) -> list[RawOption]:
+def quick_options(live: LiveNight, rem: Remaining, call_ref: str, *,
+                  max_position: int = MAX_POSITION) -> list[Option]:
     """Every insertion of ``call_ref`` (a node of ``rem`` on no route yet), evaluated."""
     p = rem.problem
-    spec = rem.specs[rem.refs.index(call_ref)]
-    nodes = rem.nodes_of[call_ref]
+    received, norm = live.calls[call_ref][1], live.calls[call_ref][0].norm_s
+    nodes = rem.nodes_of(call_ref)
     base = rem.schedule()
     base_start = base.start_of()
     base_late = _late(rem, base)
@@ -99,7 +91,7 @@ def quick_options(rem: Remaining, call_ref: str, *, max_position: int = MAX_POSI
     base_m = _metres(rem, rem.routes)
     node_vehicle = {n: v for v, r in enumerate(rem.routes) for n in r}
     ok = [v for v in range(p.n_vehicles)
-          if p.vehicle_level[v] >= spec.level and int(p.shift_start[v]) < int(rem.shift_end[v])]
+          if p.allowed[nodes[0], v] and int(p.shift_start[v]) < int(rem.shift_end[v])]
     cands: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
     if len(nodes) == 1:
         for v in ok:
@@ -137,14 +129,13 @@ def quick_options(rem: Remaining, call_ref: str, *, max_position: int = MAX_POSI
                 lt = late.get(n, 0)
                 extra = lt - base_late.get(n, 0)
                 added += extra
-                sp = rem.specs[t]
-                if sp.kind == "visit" and lt > sp.max_late_s and extra > 0:
+                if live.kinds[ref] == "visit" and lt > live.tasks[ref].max_late_s and extra > 0:
                     caps += 1
                 delayed.append((ref, node_vehicle[n], d, lt))
-        response = start - int(spec.received_s)
-        if response > int(spec.norm_s):
+        response = start - received
+        if response > norm:
             missed.add(vehicles)
-        out.append(RawOption(vehicles, positions, start, response, response <= int(spec.norm_s), added,
+        out.append(Option(vehicles, positions, start, response, response <= norm, added,
                              tuple(delayed), caps, _overtime(rem, sched, routes) - base_ot,
                              _metres(rem, routes) - base_m, routes, sched))
     return out
@@ -158,7 +149,7 @@ def rank_key(policy: str):
                                         if o.norm_met else (o.start, o.added_late_s, o.extra_m)))
 
 
-def ranked_options(options: list[RawOption], policy: str) -> list[RawOption]:
+def ranked_options(options: list[Option], policy: str) -> list[Option]:
     if policy not in POLICIES:
         raise AcuteInputError(f"unknown policy {policy!r}; choose from {', '.join(POLICIES)}")
     opts = list(options)
@@ -168,31 +159,31 @@ def ranked_options(options: list[RawOption], policy: str) -> list[RawOption]:
 
 
 @dataclass
-class LiveDecision:
+class Decision:
     """The decision in integers (used by the simulator and by :func:`dispatch`)."""
 
-    options: list[RawOption]
-    chosen: RawOption | None
+    options: list[Option]
+    chosen: Option | None
     backup: bool
-    nurses: list[LiveNurse]  # the nurses with the chosen option (unchanged if none)
+    live: LiveNight  # the night with the chosen option (unchanged if none)
     remaining: Remaining
     reopt: dict = field(default_factory=dict)
 
 
-def decide_live(nurses: list[LiveNurse], specs: dict[str, TaskSpec], call_ref: str, travel: TravelProvider,
-                policy: str = "least_disruption", *, reopt_time_s: float | None = 1.0,
-                reopt_solutions: int | None = None, seed: int = 0,
-                choose: tuple[tuple[int, ...], tuple[int, ...]] | None = None) -> LiveDecision:
-    """Evaluate and choose (see module docstring); ``nurses`` are already advanced to now.
+def decide(live: LiveNight, call_ref: str, travel: TravelProvider, policy: str = "least_disruption", *,
+           reopt_time_s: float | None = 1.0, reopt_solutions: int | None = None, seed: int = 0,
+           choose: tuple[tuple[int, ...], tuple[int, ...]] | None = None) -> Decision:
+    """Evaluate and choose (see module docstring); ``live`` is advanced to now and holds the
+    call ``call_ref`` on no route yet.
 
     ``choose``: ``(vehicles, positions)`` of the option a dispatcher picked instead of the
     policy's first; :class:`AcuteInputError` when no evaluated option has them."""
     t_start = time.perf_counter()
-    rem = build_remaining(nurses, specs, travel, extra=[call_ref])
+    rem = live.remaining(travel, extra=[call_ref])
     max_position = 0 if policy == "nearest" else MAX_POSITION
-    options = ranked_options(quick_options(rem, call_ref, max_position=max_position), policy)
+    options = ranked_options(quick_options(live, rem, call_ref, max_position=max_position), policy)
     if not options:
-        return LiveDecision([], None, True, nurses, rem)
+        return Decision([], None, True, live, rem)
     chosen = options[0]
     if choose is not None:
         picked = [o for o in options if (o.vehicles, o.positions) == choose]
@@ -208,28 +199,26 @@ def decide_live(nurses: list[LiveNurse], specs: dict[str, TaskSpec], call_ref: s
         routes, info = reoptimise(rem, routes, time_limit_s=reopt_time_s, solution_limit=reopt_solutions, seed=seed)
         info["wall_s"] = time.perf_counter() - t0
         if info.get("reoptimised"):
-            new = _evaluate_routes(rem, call_ref, routes, options)
+            new = _evaluate_routes(live, rem, call_ref, routes, options)
             if new is not None:
                 chosen = new
             else:
                 routes = chosen.routes
-    return LiveDecision(options, chosen, not chosen.norm_met, with_routes(nurses, rem, routes), rem, info)
+    return Decision(options, chosen, not chosen.norm_met, live.with_routes(rem, routes), rem, info)
 
 
-def _evaluate_routes(rem: Remaining, call_ref: str, routes: list[list[int]],
-                     options: list[RawOption]) -> RawOption | None:
+def _evaluate_routes(live: LiveNight, rem: Remaining, call_ref: str, routes: list[list[int]],
+                     options: list[Option]) -> Option | None:
     """Describe re-optimised routes as an option (None if it breaks the norm the insertion met)."""
-    nodes = rem.nodes_of[call_ref]
+    nodes = rem.nodes_of(call_ref)
     vehicles = tuple(v for n in nodes for v, r in enumerate(routes) if n in r)
     positions = tuple(routes[v].index(n) for n, v in zip(nodes, vehicles))
-    from dataclasses import replace
-
     base = options[0]
     sched = rem.schedule(routes)
     start = sched.start_of()[nodes[0]]
-    spec = rem.specs[rem.refs.index(call_ref)]
-    response = start - int(spec.received_s)
-    if base.norm_met and response > int(spec.norm_s):
+    received, norm = live.calls[call_ref][1], live.calls[call_ref][0].norm_s
+    response = start - received
+    if base.norm_met and response > norm:
         return None
     base_sched = rem.schedule()
     base_start = base_sched.start_of()
@@ -245,11 +234,12 @@ def _evaluate_routes(rem: Remaining, call_ref: str, routes: list[list[int]],
             lt = late.get(n, 0)
             extra = lt - base_late.get(n, 0)
             added += extra
-            if rem.specs[t].kind == "visit" and lt > rem.specs[t].max_late_s and extra > 0:
+            ref = rem.refs[t]
+            if live.kinds[ref] == "visit" and lt > live.tasks[ref].max_late_s and extra > 0:
                 caps += 1
             delayed.append((rem.refs[t], node_vehicle[n], d, lt))
     return replace(base, vehicles=vehicles, positions=positions, start=start, response_s=response,
-                   norm_met=response <= int(spec.norm_s), added_late_s=added, delayed=tuple(delayed),
+                   norm_met=response <= norm, added_late_s=added, delayed=tuple(delayed),
                    caps_broken=caps, overtime_s=_overtime(rem, sched, routes) - _overtime(rem, base_sched, rem.routes),
                    extra_m=_metres(rem, routes) - _metres(rem, rem.routes), routes=routes, schedule=sched)
 
@@ -324,7 +314,7 @@ class DispatchDecision(_Out):
         return self.summary()
 
 
-def _describe(o: RawOption, rank: int, rem: Remaining, clock) -> DispatchOption:
+def _describe(o: Option, rank: int, rem: Remaining, clock) -> DispatchOption:
     shifts = rem.problem.vehicle_ids
     late = [x for x in o.delayed if x[3] > 0]
     return DispatchOption(
@@ -354,34 +344,27 @@ def dispatch(state: NightState, call: AcuteCall | dict, now: str | int, *, polic
     clock = sc.clock
     call = call if isinstance(call, AcuteCall) else AcuteCall.model_validate(call)
     travel = travel or provider_for(sc.travel, cache=False)
-    t = _seconds(sc, now, "now")
-    _check_in_night(sc, t, "now")
-    as_of = clock.datetime_to_seconds(state.as_of)
-    if t < as_of:
-        raise AcuteInputError(f"now {clock.label(t)} is before the state's last event ({clock.label(as_of)})")
+    live = to_live(state)
+    t = seconds(sc, now, "now")
+    check_in_night(live, t, "now")
+    if t < live.now:
+        raise AcuteInputError(f"now {clock.label(t)} is before the state's last event ({clock.label(live.now)})")
     received = received_seconds(sc, call, t)
-    _check_in_night(sc, received, f"call {call.id!r} received")
+    check_in_night(live, received, f"call {call.id!r} received")
     if received > t:
         raise AcuteInputError(f"call {call.id!r} is received at {clock.label(received)}, after now {clock.label(t)}")
     if call.id in {c.id for c in state.calls} | set(state.backup_calls) | {v.id for v in sc.visits}:
         raise AcuteInputError(f"call id {call.id!r} is already used in this night")
     check_call_location(state, call, travel, max_call_km)
-    live = advance_live(to_live(state, travel), t, travel)
-    night_end = max(clock.to_seconds(s.end_time) for s in sc.shifts)
-    specs = dict(live.specs)
-    specs[call.id] = call_spec(call, received, night_end)
+    live = live.advance(t, travel)
     pick = None
     if choose is not None:
-        index = {n.shift: v for v, n in enumerate(live.nurses)}
         shifts, after = choose
-        unknown = [x for x in shifts if x not in index]
-        if unknown:
-            raise AcuteInputError(f"choose: unknown nurse (shift) {unknown[0]!r}")
         if len(shifts) != len(after):
             raise AcuteInputError("choose: give one after_stops value per nurse")
-        pick = (tuple(index[x] for x in shifts), tuple(int(k) for k in after))
-    dec = decide_live(live.nurses, specs, call.id, travel, policy, reopt_time_s=reoptimise_s,
-                      reopt_solutions=reopt_solutions, choose=pick)
+        pick = (tuple(live.vehicle(x) for x in shifts), tuple(int(k) for k in after))
+    dec = decide(live.with_call(call, received), call.id, travel, policy, reopt_time_s=reoptimise_s,
+                 reopt_solutions=reopt_solutions, choose=pick)
     ranked = [_describe(o, i + 1, dec.remaining, clock) for i, o in enumerate(dec.options)]
     idx = next((i for i, o in enumerate(dec.options) if o is dec.chosen), None)
     chosen = ranked[idx] if idx is not None else None
@@ -399,12 +382,11 @@ def dispatch(state: NightState, call: AcuteCall | dict, now: str | int, *, polic
                f"{chosen.late_visits} planned stop(s) late, +{chosen.added_late_min:.0f} min.")
     if chosen is None or (dec.backup and choose is None):
         # the team keeps its routes; the call goes to the back-up (unless the dispatcher chose)
-        new_live = LiveNight(sc, live.specs, live.nurses, live.fixed, live.fixed_source, t)
-        new_state = from_live(state, new_live, backup_calls=[*state.backup_calls, call.id])
+        new_state = from_live(state, live, backup_calls=[*state.backup_calls, call.id])
     else:
-        new_live = LiveNight(sc, specs, dec.nurses, live.fixed, live.fixed_source, t)
-        stored = call if call.received is not None else call.model_copy(update={"received": clock.to_datetime(received).isoformat()})
-        new_state = from_live(state, new_live, calls=[*state.calls, stored])
+        stored = call if call.received is not None else call.model_copy(
+            update={"received": clock.to_datetime(received).isoformat()})
+        new_state = from_live(state, dec.live, calls=[*state.calls, stored])
     return DispatchDecision(call_id=call.id, now=clock.label(t), policy=policy, norm_min=norm_min,
                             backup_recommended=dec.backup, message=msg, chosen=chosen, options=ranked,
                             reoptimised=bool(dec.reopt.get("reoptimised")), state=new_state)
@@ -413,10 +395,6 @@ def dispatch(state: NightState, call: AcuteCall | dict, now: str | int, *, polic
 def check_call_location(state: NightState, call: AcuteCall, travel: TravelProvider, max_km: float) -> None:
     """Reject a call outside the region (farther than ``max_km`` from every client) or
     outside what the travel provider can reach."""
-    from ..exceptions import TravelError
-    from ..travel import haversine_m
-    import numpy as np
-
     cl = state.scenario.clients
     lat = np.array([call.location.lat] + [c.location.lat for c in cl])
     lon = np.array([call.location.lon] + [c.location.lon for c in cl])

@@ -27,15 +27,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..exceptions import InputError
-from ..model import Scenario
+from ..model import LatLon, Scenario
 from ..parallel import map_with_progress
 from ..plan import Plan
 from ..planner import plan_night
 from ..solve import SolveParams
-from ..travel import provider_for
-from .calls import RESPONSE_NORM_MIN
-from .dispatch import POLICIES, decide_live
-from .replan import LiveNurse, TaskSpec, acute_late_cost, advance, build_remaining
+from ..travel import TravelProvider, provider_for
+from .calls import RESPONSE_NORM_MIN, AcuteCall
+from .dispatch import POLICIES, decide
+from .live import LiveNight
 
 #: Default calls per hour by hour of the night (busier before 03:00): about 6 a night.
 DEFAULT_HOURLY_RATE: tuple[tuple[int, float], ...] = (
@@ -173,85 +173,52 @@ def draw_calls(scenario: Scenario, profile: CallProfile, seed: int, night: int) 
     return out
 
 
-@dataclass(frozen=True)
-class NightOutcome:
-    """KPIs of one simulated night (seconds, metres)."""
-
-    responses_s: tuple[int, ...]  # visit calls, back-up calls at the back-up's response
-    within_norm: int
-    visit_calls: int
-    calls: int
-    backup_calls: int
-    late_visits: int
-    late_s: int
-    overtime_s: int
-    distance_m: int
-    reoptimised: int = 0
+def _as_call(c: DrawnCall) -> AcuteCall:
+    return AcuteCall(id=c.ref, location=LatLon(lat=c.lat, lon=c.lon), urgency=c.urgency, norm_min=c.norm_s / 60,
+                     duration_min=c.service_s / 60, qualification=c.level, nurses=c.nurses)
 
 
-def _live_nurses(scenario: Scenario, plan: Plan) -> list[LiveNurse]:
-    clock = scenario.clock
-    shifts = {s.id: s for s in scenario.shifts}
-    out = []
-    for r in plan.routes:
-        sh = shifts[r.shift_id]
-        out.append(LiveNurse(sh.id, sh.qualification, sh.start_location.lat, sh.start_location.lon,
-                             clock.to_seconds(sh.start_time), clock.to_seconds(sh.end_time), sh.end_point.lat,
-                             sh.end_point.lon, int(round(sh.cost_per_km_eur / 1000.0 * 1e6)),
-                             [s.visit_id for s in r.visits]))
-    return out
-
-
-def simulate_one_night(scenario: Scenario, nurses: list[LiveNurse], specs: dict[str, TaskSpec],
-                       calls: list[DrawnCall], policy: str, *, backup_response_s: int, travel=None,
-                       reopt_solutions: int = 15) -> NightOutcome:
-    """Run one night of ``calls`` with ``policy`` (see module docstring)."""
-    travel = travel or provider_for(scenario.travel, cache=False)
-    specs = dict(specs)
-    _, night_end = _night_span(scenario)
-    fixed = []
+def simulate_one_night(start: LiveNight, calls: list[DrawnCall], policy: str, *, backup_response_s: int,
+                       travel: TravelProvider | None = None, reopt_solutions: int = 15) -> dict[str, int]:
+    """Run one night of ``calls`` with ``policy`` from ``start`` (see module docstring); the
+    night's KPIs in seconds and metres."""
+    travel = travel or provider_for(start.scenario.travel, cache=False)
+    live = start
     responses, within, backups, visit_calls, reopts = [], 0, 0, 0, 0
     for c in calls:
         if not c.needs_visit:
             continue
         visit_calls += 1
-        rem = build_remaining(nurses, specs, travel)
-        nurses, started = advance(nurses, rem, c.received_s)
-        fixed += started
-        specs[c.ref] = TaskSpec(c.ref, "acute", c.lat, c.lon, c.service_s,
-                                np.array([[c.received_s, c.received_s + c.norm_s]], dtype=np.int64),
-                                max(0, night_end - c.received_s), acute_late_cost(), c.level, c.nurses, 10**12,
-                                True, c.received_s, c.norm_s)
-        dec = decide_live(nurses, specs, c.ref, travel, policy, reopt_time_s=None, reopt_solutions=reopt_solutions)
+        live = live.advance(c.received_s, travel)
+        dec = decide(live.with_call(_as_call(c), c.received_s), c.ref, travel, policy, reopt_time_s=None,
+                     reopt_solutions=reopt_solutions)
         if dec.chosen is None or dec.backup:
             backups += 1
             responses.append(backup_response_s)
             within += backup_response_s <= c.norm_s
-            del specs[c.ref]
             continue
-        nurses = dec.nurses
+        live = dec.live
         reopts += bool(dec.reopt.get("reoptimised"))
         responses.append(dec.chosen.response_s)
         within += dec.chosen.norm_met
-    rem = build_remaining(nurses, specs, travel)
+    rem = live.remaining(travel)
     sched = rem.schedule()
     p = rem.problem
-    metres = sum(f.distance_m for f in fixed)
+    metres = sum(f.distance_m for f in live.fixed)
     late_refs: dict[str, int] = {}
-    for f in fixed:
-        sp = specs[f.ref]
-        if sp.kind == "visit":
-            late = f.start - int(sp.windows[-1, 1])
+    for f in live.fixed:
+        if live.kinds[f.ref] == "visit":
+            late = f.start - int(live.tasks[f.ref].windows[-1, 1])
             if late > 0:
                 late_refs[f.ref] = late
     overtime = 0
     for v, stops in enumerate(sched.stops):
         for st in stops:
-            sp = rem.specs[int(p.node_task[st.node])]
+            ref = rem.refs[int(p.node_task[st.node])]
             metres += st.distance_m
-            late = st.start - int(sp.windows[-1, 1])
-            if sp.kind == "visit" and late > 0:
-                late_refs[sp.ref] = late
+            late = st.start - int(live.tasks[ref].windows[-1, 1])
+            if live.kinds[ref] == "visit" and late > 0:
+                late_refs[ref] = late
         if stops:
             metres += sched.back_distance_m[v]
             back = sched.back[v]
@@ -260,8 +227,10 @@ def simulate_one_night(scenario: Scenario, nurses: list[LiveNurse], specs: dict[
             metres += int(p.distance[s0, e0])
             back = int(p.shift_start[v]) + int(p.duration[s0, e0])
         overtime += max(0, back - int(rem.shift_end[v]))
-    return NightOutcome(tuple(int(r) for r in responses), int(within), visit_calls, len(calls), backups,
-                        len(late_refs), int(sum(late_refs.values())), int(overtime), int(metres), reopts)
+    return {"responses_s": [int(r) for r in responses], "within_norm": int(within), "visit_calls": visit_calls,
+            "calls": len(calls), "backup_calls": backups, "late_visits": len(late_refs),
+            "late_s": int(sum(late_refs.values())), "overtime_s": int(overtime), "distance_m": int(metres),
+            "reoptimised": reopts}
 
 
 @dataclass(frozen=True)
@@ -274,45 +243,40 @@ class _Chunk:
     config: SimulationConfig
 
 
-def _run_chunk(chunk: _Chunk) -> list[NightOutcome]:
+def _run_chunk(chunk: _Chunk) -> list[dict[str, int]]:
     """Worker: one team size, one policy, some nights (top level, so it pickles)."""
-    from .state import visit_specs
-
     scenario = Scenario.from_json(chunk.scenario_json)
-    plan = Plan.from_json(chunk.plan_json)
+    start = LiveNight.of_plan(scenario, Plan.from_json(chunk.plan_json))
     travel = provider_for(scenario.travel, cache=False)
-    specs = visit_specs(scenario)
-    start = _live_nurses(scenario, plan)
     cfg = chunk.config
-    out = []
-    for night in chunk.nights:
-        calls = draw_calls(scenario, cfg.profile, cfg.seed, night)
-        out.append(simulate_one_night(scenario, [dataclasses.replace(n, remaining=list(n.remaining)) for n in start],
-                                      specs, calls, chunk.policy,
-                                      backup_response_s=int(round(cfg.backup_response_min * 60)), travel=travel,
-                                      reopt_solutions=cfg.reopt_solutions))
-    return out
+    return [simulate_one_night(start, draw_calls(scenario, cfg.profile, cfg.seed, night), chunk.policy,
+                               backup_response_s=int(round(cfg.backup_response_min * 60)), travel=travel,
+                               reopt_solutions=cfg.reopt_solutions)
+            for night in chunk.nights]
 
 
-def _summarise(team: int, policy: str, outcomes: list[NightOutcome], plan: Plan) -> dict:
-    resp = np.array([r for o in outcomes for r in o.responses_s], dtype=float) / 60.0
+def _summarise(team: int, policy: str, outcomes: list[dict[str, int]], plan: Plan) -> dict:
+    resp = np.array([r for o in outcomes for r in o["responses_s"]], dtype=float) / 60.0
     n = len(outcomes)
-    visit_calls = sum(o.visit_calls for o in outcomes)
+    visit_calls = sum(o["visit_calls"] for o in outcomes)
+
+    def total(key: str) -> float:
+        return sum(o[key] for o in outcomes)
 
     def pct(q: float) -> float | None:
         return round(float(np.percentile(resp, q)), 2) if resp.size else None
 
     return {
         "nurses": team, "policy": policy, "nights": n,
-        "calls_mean": round(sum(o.calls for o in outcomes) / n, 3),
+        "calls_mean": round(total("calls") / n, 3),
         "visit_calls_mean": round(visit_calls / n, 3),
         "response_min": {"p50": pct(50), "p90": pct(90), "p95": pct(95)},
-        "within_norm_share": round(sum(o.within_norm for o in outcomes) / visit_calls, 4) if visit_calls else None,
-        "late_visits_mean": round(sum(o.late_visits for o in outcomes) / n, 3),
-        "late_minutes_mean": round(sum(o.late_s for o in outcomes) / n / 60, 2),
-        "backup_calls_mean": round(sum(o.backup_calls for o in outcomes) / n, 3),
-        "overtime_min_mean": round(sum(o.overtime_s for o in outcomes) / n / 60, 2),
-        "km_mean": round(sum(o.distance_m for o in outcomes) / n / 1000, 2),
+        "within_norm_share": round(total("within_norm") / visit_calls, 4) if visit_calls else None,
+        "late_visits_mean": round(total("late_visits") / n, 3),
+        "late_minutes_mean": round(total("late_s") / n / 60, 2),
+        "backup_calls_mean": round(total("backup_calls") / n, 3),
+        "overtime_min_mean": round(total("overtime_s") / n / 60, 2),
+        "km_mean": round(total("distance_m") / n / 1000, 2),
         "planned_unassigned": plan.kpis.unassigned,
         "plan_km": plan.kpis.distance_km,
     }

@@ -12,6 +12,7 @@ Times at the edges are aware datetimes or ``HH:MM``; inside, integer seconds of 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 from typing import Any, Literal
@@ -19,18 +20,12 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
-from ..exceptions import InputError
 from ..model import Id, NightTime, Scenario
 from ..nighttime import NightTimeError, check_time_text
 from ..plan import Plan
-from ..problem import compile_scenario
 from ..travel import TravelProvider, provider_for
 from .calls import AcuteCall
-from .replan import FixedStop, LiveNurse, TaskSpec, acute_late_cost, advance, build_remaining
-
-
-class AcuteInputError(InputError):
-    """An acute call, event or time that cannot be used (the message names it)."""
+from .live import AcuteInputError, Fixed, LiveNight, Nurse
 
 
 class _Frozen(BaseModel):
@@ -83,7 +78,12 @@ class NightState(_Frozen):
 
     @field_serializer("scenario")
     def _no_secrets(self, s: Scenario) -> dict[str, Any]:
-        return json.loads(s.to_json(indent=None))
+        # neither key-safe codes nor access notes (a code may be typed into a note): a state
+        # file goes to dispatch tools, not to the nurse at the door
+        data = json.loads(s.to_json(indent=None))
+        for c in data.get("clients", []):
+            c.pop("access_note", None)
+        return data
 
     def to_json(self, *, indent: int | None = 2) -> str:
         return self.model_dump_json(indent=indent)
@@ -96,7 +96,7 @@ class NightState(_Frozen):
         for n in self.nurses:
             if n.shift == shift:
                 return n
-        raise AcuteInputError(f"unknown nurse (shift) {shift!r}")
+        raise AcuteInputError(f"unknown nurse (shift) {shift[:64]!r}")
 
     def summary(self) -> str:
         clock = self.scenario.clock
@@ -108,148 +108,81 @@ class NightState(_Frozen):
         return "\n".join(lines)
 
 
-# --------------------------------------------------------------------------- live conversion
-class LiveNight:
-    """Integer view of a state: task specs, live nurses, fixed stops (seconds)."""
-
-    def __init__(self, scenario: Scenario, specs: dict[str, TaskSpec], nurses: list[LiveNurse],
-                 fixed: list[FixedStop], fixed_source: dict[tuple[str, str], str], now: int):
-        self.scenario, self.specs, self.nurses, self.fixed = scenario, specs, nurses, fixed
-        self.fixed_source, self.now = fixed_source, now
+# --------------------------------------------------------------------------- the edges: JSON <-> integers
+def initial_state(scenario: Scenario, plan: Plan) -> NightState:
+    """The state before anything happened: every nurse at her start place, the plan's routes."""
+    return from_live(None, LiveNight.of_plan(scenario, plan))
 
 
-#: Recently compiled scenarios (kept referenced, so an id is not reused while cached).
-_SPEC_CACHE: dict[int, tuple[Scenario, dict[str, TaskSpec]]] = {}
+def to_live(state: NightState) -> LiveNight:
+    """The integer night of ``state`` (clock times become seconds here, and only here)."""
+    sc = state.scenario
+    clock = sc.clock
+    live = LiveNight.of_scenario(sc)
+    as_of = clock.datetime_to_seconds(state.as_of)
+    for c in state.calls:
+        live = live.with_call(c, received_seconds(sc, c, as_of))
+    by_shift = {n.shift: n for n in state.nurses}
+    unknown = [s for s in by_shift if s not in {v.id for v in live.vehicles}]
+    if unknown:
+        raise AcuteInputError(f"state names unknown nurse (shift) {unknown[0][:64]!r}")
+    nurses = []
+    for v, n0 in zip(live.vehicles, live.nurses):
+        n = by_shift.get(v.id)
+        nurses.append(n0 if n is None else Nurse(n.lat, n.lon, clock.datetime_to_seconds(n.free_at), tuple(n.remaining)))
+    fixed = tuple(Fixed(r.shift, r.ref, clock.datetime_to_seconds(r.arrival), clock.datetime_to_seconds(r.start),
+                        clock.datetime_to_seconds(r.end), int(round(r.distance_km * 1000))) for r in state.fixed)
+    source = {(r.shift, r.ref): r.source for r in state.fixed}
+    return dataclasses.replace(live, nurses=tuple(nurses), fixed=fixed, source=source, now=as_of)
 
 
-def visit_specs(scenario: Scenario) -> dict[str, TaskSpec]:
-    """A :class:`TaskSpec` per planned visit of ``scenario`` (cached for the last few scenarios)."""
-    hit = _SPEC_CACHE.get(id(scenario))
-    if hit is not None and hit[0] is scenario:
-        return dict(hit[1])
-    specs = _visit_specs(scenario)
-    if len(_SPEC_CACHE) >= 8:
-        _SPEC_CACHE.pop(next(iter(_SPEC_CACHE)))
-    _SPEC_CACHE[id(scenario)] = (scenario, specs)
-    return dict(specs)
-
-
-def _visit_specs(scenario: Scenario) -> dict[str, TaskSpec]:
-    p = compile_scenario(scenario).problem
-    clients = {c.id: c for c in scenario.clients}
-    out = {}
-    for t, v in enumerate(scenario.visits):
-        n0 = p.task_nodes[t][0]
-        loc = clients[v.client].location
-        out[v.id] = TaskSpec(v.id, "visit", loc.lat, loc.lon, int(p.service[n0]), p.windows[n0],
-                             int(p.max_late[n0]), int(p.late_cost[n0]), int(p.required_level[n0]),
-                             len(p.task_nodes[t]), int(p.task_penalty[t]), bool(p.task_mandatory[t]))
-    return out
-
-
-def call_spec(call: AcuteCall, received_s: int, night_end: int) -> TaskSpec:
-    """The task of an acute call received at ``received_s``: start window up to its norm."""
-    w = np.array([[received_s, received_s + call.norm_s]], dtype=np.int64)
-    return TaskSpec(call.id, "acute", call.location.lat, call.location.lon, call.service_s, w,
-                    max(0, night_end - received_s), acute_late_cost(), call.qualification, call.nurses,
-                    10**12, True, received_s, call.norm_s)
+def from_live(state: NightState | None, live: LiveNight, **update: Any) -> NightState:
+    """The JSON state of ``live`` (seconds become clock times here); ``update``: other fields."""
+    clock = live.scenario.clock
+    nurses = [NurseState(shift=v.id, lat=n.lat, lon=n.lon, free_at=clock.to_datetime(n.free_at),
+                         remaining=list(n.remaining)) for v, n in zip(live.vehicles, live.nurses)]
+    fixed = [StopRecord(shift=f.shift, ref=f.ref, kind=live.kinds.get(f.ref, "visit"),
+                        status="done" if f.end <= live.now else "in_progress",
+                        source=live.source.get((f.shift, f.ref), "plan"),
+                        arrival=clock.to_datetime(f.arrival), start=clock.to_datetime(f.start),
+                        end=clock.to_datetime(f.end), distance_km=f.distance_m / 1000) for f in live.fixed]
+    fields = {"as_of": clock.to_datetime(live.now), "nurses": nurses, "fixed": fixed, **update}
+    if state is None:
+        return NightState(scenario=live.scenario, **fields)
+    return state.model_copy(update=fields)
 
 
 def received_seconds(scenario: Scenario, call: AcuteCall, now: int) -> int:
-    return now if call.received is None else scenario.clock.to_seconds(call.received)
+    """When ``call`` came in (seconds): its ``received`` time, else ``now``."""
+    return now if call.received is None else seconds(scenario, call.received, f"call {call.id!r} received")
 
 
-def initial_state(scenario: Scenario, plan: Plan) -> NightState:
-    """The state before anything happened: every nurse at her start place, the plan's routes."""
-    shifts = {s.id: s for s in scenario.shifts}
-    visits = {v.id for v in scenario.visits}
-    clock = scenario.clock
-    nurses = []
-    for r in plan.routes:
-        sh = shifts.get(r.shift_id)
-        if sh is None:
-            raise AcuteInputError(f"plan route for unknown shift {r.shift_id!r}: plan and scenario do not match")
-        refs = [s.visit_id for s in r.visits]
-        bad = [x for x in refs if x not in visits]
-        if bad:
-            raise AcuteInputError(f"plan has visit {bad[0]!r} that is not in the scenario")
-        nurses.append(NurseState(shift=sh.id, lat=sh.start_location.lat, lon=sh.start_location.lon,
-                                 free_at=clock.to_datetime(clock.to_seconds(sh.start_time)), remaining=refs))
-    first = min(clock.to_seconds(s.start_time) for s in scenario.shifts)
-    return NightState(scenario=scenario, as_of=clock.to_datetime(first), nurses=nurses)
+def seconds(scenario: Scenario, value: str | int, what: str) -> int:
+    """``value`` (``HH:MM``, ISO or seconds) as seconds of the night (:class:`AcuteInputError`)."""
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    try:
+        return scenario.clock.to_seconds(check_time_text(str(value)))
+    except (NightTimeError, OverflowError, ValueError) as e:
+        raise AcuteInputError(f"{what}: {str(e)[:200]}") from None
 
 
-def to_live(state: NightState, travel: TravelProvider | None = None,
-            specs: dict[str, TaskSpec] | None = None) -> LiveNight:
-    """The integer view of ``state`` (compiles the scenario unless ``specs`` are given)."""
-    sc = state.scenario
-    clock = sc.clock
-    specs = dict(specs or visit_specs(sc))
-    night_end = max(clock.to_seconds(s.end_time) for s in sc.shifts)
-    for c in state.calls:
-        specs[c.id] = call_spec(c, received_seconds(sc, c, clock.datetime_to_seconds(state.as_of)), night_end)
-    shifts = {s.id: s for s in sc.shifts}
-    nurses = []
-    for n in state.nurses:
-        sh = shifts[n.shift]
-        nurses.append(LiveNurse(n.shift, sh.qualification, n.lat, n.lon, clock.datetime_to_seconds(n.free_at),
-                                clock.to_seconds(sh.end_time), sh.end_point.lat, sh.end_point.lon,
-                                int(round(sh.cost_per_km_eur / 1000.0 * 1e6)), list(n.remaining)))
-    fixed = [FixedStop(r.shift, r.ref, clock.datetime_to_seconds(r.arrival), clock.datetime_to_seconds(r.start),
-                       clock.datetime_to_seconds(r.end), int(round(r.distance_km * 1000))) for r in state.fixed]
-    source = {(r.shift, r.ref): r.source for r in state.fixed}
-    return LiveNight(sc, specs, nurses, fixed, source, clock.datetime_to_seconds(state.as_of))
-
-
-def from_live(state: NightState, live: LiveNight, **update: Any) -> NightState:
-    """A new state from ``live`` (``update``: other fields, e.g. calls)."""
-    clock = state.scenario.clock
-    nurses = [NurseState(shift=n.shift, lat=n.lat, lon=n.lon, free_at=clock.to_datetime(n.free_at),
-                         remaining=list(n.remaining)) for n in live.nurses]
-    fixed = [StopRecord(shift=f.shift, ref=f.ref, kind=live.specs[f.ref].kind,
-                        status="done" if f.end <= live.now else "in_progress",
-                        source=live.fixed_source.get((f.shift, f.ref), "plan"),
-                        arrival=clock.to_datetime(f.arrival), start=clock.to_datetime(f.start),
-                        end=clock.to_datetime(f.end), distance_km=f.distance_m / 1000) for f in live.fixed]
-    return state.model_copy(update={"as_of": clock.to_datetime(live.now), "nurses": nurses, "fixed": fixed,
-                                    **update})
-
-
-def advance_live(live: LiveNight, now: int, travel: TravelProvider) -> LiveNight:
-    """``live`` moved to second ``now`` following its own timing (a new object)."""
-    if now < live.now:
-        raise AcuteInputError(f"time goes back: {live.scenario.clock.label(now)} is before the state's "
-                              f"{live.scenario.clock.label(live.now)}")
-    rem = build_remaining(live.nurses, live.specs, travel)
-    nurses, started = advance(live.nurses, rem, now)
-    return LiveNight(live.scenario, live.specs, nurses, live.fixed + started, dict(live.fixed_source), now)
+def check_in_night(live: LiveNight, t: int, what: str) -> None:
+    """:class:`AcuteInputError` unless second ``t`` lies within the night's shifts."""
+    a, b = live.night_start, live.night_end
+    if not a <= t <= b:
+        clock = live.scenario.clock
+        raise AcuteInputError(f"{what} {clock.label(t)} is outside the night "
+                              f"({clock.label(a)}-{clock.label(b)} on {live.scenario.date})")
 
 
 def advance_state(state: NightState, now: str | int, travel: TravelProvider | None = None) -> NightState:
     """The state at ``now`` (``HH:MM``, ISO or seconds) assuming stops go as timed."""
     travel = travel or provider_for(state.scenario.travel, cache=False)
-    t = _seconds(state.scenario, now, "now")
-    _check_in_night(state.scenario, t, "now")
-    live = advance_live(to_live(state, travel), t, travel)
-    return from_live(state, live)
-
-
-def _seconds(scenario: Scenario, value: str | int, what: str) -> int:
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    try:
-        return scenario.clock.to_seconds(check_time_text(str(value)))
-    except NightTimeError as e:
-        raise AcuteInputError(f"{what}: {e}") from None
-
-
-def _check_in_night(scenario: Scenario, t: int, what: str) -> None:
-    clock = scenario.clock
-    a = min(clock.to_seconds(s.start_time) for s in scenario.shifts)
-    b = max(clock.to_seconds(s.end_time) for s in scenario.shifts)
-    if not a <= t <= b:
-        raise AcuteInputError(f"{what} {clock.label(t)} is outside the night "
-                              f"({clock.label(a)}-{clock.label(b)} on {scenario.date})")
+    live = to_live(state)
+    t = seconds(state.scenario, now, "now")
+    check_in_night(live, t, "now")
+    return from_live(state, live.advance(t, travel))
 
 
 def apply_events(state: NightState, events: list[Event] | list[dict[str, Any]],
@@ -258,52 +191,18 @@ def apply_events(state: NightState, events: list[Event] | list[dict[str, Any]],
     sc = state.scenario
     travel = travel or provider_for(sc.travel, cache=False)
     evs = [e if isinstance(e, Event) else Event.model_validate(e) for e in events]
-    live = to_live(state, travel)
-    known = {n.shift for n in live.nurses}
+    live = to_live(state)
+    known = {v.id for v in live.vehicles}
     for i, e in enumerate(evs):
-        t = _seconds(sc, e.at, f"event {i}")
-        _check_in_night(sc, t, f"event {i} ({e.kind} {e.ref}) at")
+        t = seconds(sc, e.at, f"event {i}")
+        check_in_night(live, t, f"event {i} ({e.kind} {e.ref}) at")
         if t < live.now:
             raise AcuteInputError(f"event {i} ({e.kind} {e.ref}) at {sc.clock.label(t)} is out of order: "
                                   f"the state is already at {sc.clock.label(live.now)}")
         if e.shift is not None and e.shift not in known:
             raise AcuteInputError(f"event {i}: unknown nurse (shift) {e.shift!r}")
-        if e.ref not in live.specs:
+        if e.ref not in live.tasks:
             raise AcuteInputError(f"event {i}: unknown visit or call {e.ref!r}")
-        live = advance_live(live, t, travel)
-        live = _apply_one(live, e, t, i)
+        live = live.advance(t, travel)
+        live = (live.started if e.kind == "started" else live.done)(e.ref, e.shift, t, f"event {i}")
     return from_live(state, live, events=[*state.events, *evs])
-
-
-def _apply_one(live: LiveNight, e: Event, t: int, i: int) -> LiveNight:
-    spec = live.specs[e.ref]
-    holders = [n.shift for n in live.nurses if e.ref in n.remaining]
-    holders += [f.shift for f in live.fixed if f.ref == e.ref and f.shift not in holders]
-    if e.shift is not None and e.shift not in holders:
-        raise AcuteInputError(f"event {i}: {e.ref!r} is not on the route of {e.shift!r}")
-    if not holders:
-        raise AcuteInputError(f"event {i}: {e.ref!r} is on no nurse's route")
-    nurses = [n for n in live.nurses]
-    fixed = list(live.fixed)
-    source = dict(live.fixed_source)
-    for k, n in enumerate(nurses):
-        if n.shift not in holders:
-            continue
-        old = next((f for f in fixed if f.shift == n.shift and f.ref == e.ref), None)
-        if old is not None and source.get((n.shift, e.ref)) == "event" and old.end <= t and e.kind == "started":
-            raise AcuteInputError(f"event {i}: {e.ref!r} was already reported done by {n.shift!r}")
-        if e.kind == "started":
-            start, end = t, t + spec.service_s
-        else:
-            start = old.start if old is not None else t - spec.service_s
-            end = t
-        rec = FixedStop(n.shift, e.ref, min(start, old.arrival) if old else start, start, end,
-                        old.distance_m if old else 0)
-        if old is not None:
-            fixed[fixed.index(old)] = rec
-        else:
-            fixed.append(rec)
-        source[(n.shift, e.ref)] = "event"
-        nurses[k] = LiveNurse(n.shift, n.level, spec.lat, spec.lon, max(end, t), n.shift_end, n.end_lat,
-                              n.end_lon, n.cost_per_m, [r for r in n.remaining if r != e.ref])
-    return LiveNight(live.scenario, live.specs, nurses, fixed, source, t)

@@ -17,6 +17,9 @@ from typing import Any
 from ..atomic import write_set
 from ..model import Scenario
 from ..plan import Plan
+from ..viz import assets
+from ..viz.map import map_html
+from ..viz.routesheet import route_sheet_html
 
 log = logging.getLogger(__name__)
 
@@ -82,10 +85,6 @@ def render_outputs(plan: Plan, scenario: Scenario) -> dict[str, str]:
     internet) when Leaflet is in the local asset cache (``python -m nachtzorg.viz.assets``
     fetches it from the npm registry); otherwise it links the CDN and says so in the log.
     """
-    from ..viz import assets
-    from ..viz.map import map_html
-    from ..viz.routesheet import route_sheet_html
-
     offline = assets.is_cached()
     if not offline:
         log.info("Leaflet is not cached locally: map.html links the CDN (run python -m nachtzorg.viz.assets)")

@@ -19,8 +19,8 @@ restricted to it and, for small coalitions, our joint insertion; the nurses it d
 taken off by :func:`~nachtzorg.solve.spare_nurses`; then OR-Tools' greedy descent),
 so 2^n - 1 solves stay affordable. Restricted routes keep every nurse of the larger night, and
 the greedy descent cannot empty a route (each single move out of it costs more; only the last
-saves the fixed cost): without the sparing, coalitions were priced with nurses they do not
-need (10 organisations: 201 nurse-shifts over the 1,023 coalitions, ``benchmarks/README.md``).
+saves the fixed cost): without the sparing, coalitions would be priced with nurses they do not
+need.
 """
 
 from __future__ import annotations
@@ -142,16 +142,14 @@ def _solve_one(sub: Problem, params: SolveParams, starts: list[list[list[int]]],
     search (module docstring)."""
     if sub.n_tasks == 0:
         return [[] for _ in range(sub.n_vehicles)]
-    # Restricted supersets' routes keep their nurses, which a coalition alone may not need
-    # (Assen, two organisations: 3 nurses and EUR 1,468 from the restricted grand routes,
-    # 2 nurses and EUR 1,001 solved alone); small coalitions also get our own insertion.
+    # Restricted supersets' routes keep their nurses, which a coalition alone may not need;
+    # small coalitions also get our own insertion.
     own = [insertion_routes(sub)] if not starts or sub.n_tasks <= OWN_START_MAX_VISITS else []
     start = spare_nurses(sub, min([*starts, *own], key=lambda r: _cost_key(sub, r)))
     key = _cost_key(sub, start)
     if elimination_s > 0 and key[0] == 0:
         # Search attempts at a nurse fewer, from the start and from our insertion's plan (the
-        # plan whose nurse our insertion comes closest to re-placing first). Assen: (org-a,
-        # org-c, org-d) EUR 1,471 with 3 nurses from the restricted routes, EUR 1,016 with 2.
+        # plan whose nurse our insertion comes closest to re-placing first).
         alt = spare_nurses(sub, own[0] if own else insertion_routes(sub))
         plans = [r for r in ([start] if alt == start else [start, alt]) if sum(1 for x in r if x) > 1]
         plans.sort(key=lambda r: (*spare_candidates(sub, r)[0][:2], _cost_key(sub, r)))

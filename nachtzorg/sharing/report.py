@@ -57,12 +57,6 @@ class ShareReport:
         """One row per organisation: stand-alone cost and the share under each rule."""
         return self.table.copy()
 
-    def _repr_html_(self) -> str:
-        from nachtzorg.notebook import allocation_html
-
-        facts = {"least-core epsilon": self.least_core_epsilon, "core": "empty" if self.core_empty else "non-empty"}
-        return allocation_html(self.table, title=self.title, recommended=self.recommended, facts=facts)
-
     def __str__(self) -> str:
         return self.to_markdown()
 

@@ -14,7 +14,7 @@ from .insertion import insertion_routes as insertion_routes
 from .params import SolveParams as SolveParams
 from .params import SolveResult as SolveResult
 from .params import Tuning as Tuning
-from .solve import solve as solve
+from .entry import solve as solve
 
 __all__ = ["SolveParams", "SolveResult", "Tuning", "eliminate_route", "insertion_routes", "repair",
            "solve", "spare_candidates", "spare_nurses"]

@@ -152,16 +152,14 @@ class _ChainPlan:
 
 
 #: Share of the budget of the side-by-side chain that does route elimination alone; the rest
-#: covers building its starts (about 0.1 s on 120 visits at 2 s).
+#: covers building its starts.
 ELIMINATION_CHAIN_SHARE = 0.9
 
 
 def _plan_chains(specs: list[Spec], eliminate_from_start: bool, may_eliminate: bool, workers: int) -> list[_ChainPlan]:
     """What ``workers`` side-by-side chains do. When route elimination can start from our
     insertion (it serves every visit), one chain spends its whole budget on that attempt and the
-    first runs without one: on the 120-visit night of seed 5 at 2 s, a fifth of the budget in each
-    chain spared a nurse in 0 of 4 runs, the whole budget of one chain in 4 of 4
-    (``benchmarks/README.md``).
+    first runs without one (a fifth of each chain's budget is rarely enough to spare a nurse).
     Otherwise the first chain pauses for route elimination. Then the other starts, then OR-Tools'
     start with the next seeds."""
     first, *others = specs

@@ -6,7 +6,6 @@ import json
 
 from nachtzorg.cli import main
 from tests.conftest import ROOT
-from tests.acute.conftest import small_plan_files, small_scenario  # noqa: F401  (fixtures)
 
 SCEN = str(ROOT / "examples" / "assen" / "scenario.json")
 CALL = str(ROOT / "examples" / "assen" / "call.json")

@@ -123,7 +123,6 @@ def test_report_recommends_least_core_when_core_empty() -> None:
 def test_share_workers_also_run_the_grand_coalition_side_by_side(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     """`share SCENARIO --workers 2` hands the workers to the grand coalition's search too."""
     from nachtzorg.cli import main
-    from nachtzorg.sharing import coalitions
     from nachtzorg.sharing.game import GameError
 
     seen = {}

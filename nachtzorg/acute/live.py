@@ -1,0 +1,310 @@
+"""The live night in integers: tasks, where each nurse is and what she has left, what is fixed.
+
+Everything here is integer seconds of the night's clock, metres and cost units; coordinates are
+the only floats. Clock times appear only at the edges (:mod:`.state` reads and writes them).
+
+A :class:`LiveNight` holds every task (the scenario's visits and the accepted acute calls) as a
+:class:`~nachtzorg.problem.TaskRow`, each nurse's position, the second she is free and the refs
+of her remaining stops, and the stops that have started (:class:`Fixed`; they never move).
+:meth:`LiveNight.remaining` compiles the rest of the night with the one builder
+(:func:`~nachtzorg.problem.compile_remaining`): a nurse starts where she is, when she is free;
+done and started stops are not in it; windows are the scenario's, with lateness allowed to the
+end of the night (the scenario's caps stay in the rows, for reporting); a shift may run
+:data:`OVERTIME_ALLOWED_S` past its end (overtime is reported, not forbidden); no fixed cost.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from ..exceptions import InputError
+from ..model import Scenario
+from ..plan import Plan
+from ..problem import (
+    RemainingNight,
+    TaskRow,
+    VehicleRow,
+    compile_remaining,
+    eur_to_units,
+    vehicle_rows,
+    visit_rows,
+)
+from ..schedule import Schedule, schedule_routes, total_cost
+from ..solve import SolveParams, solve
+from ..travel import TravelProvider
+from .calls import AcuteCall
+
+#: How far past her shift end a re-plan may keep a nurse (reported as overtime), seconds.
+OVERTIME_ALLOWED_S = 3 * 3600
+#: Lateness cost of an acute call past its response norm, euros per minute.
+ACUTE_LATE_EUR_PER_MIN = 20.0
+#: Cost of leaving an accepted acute call unserved, cost units.
+ACUTE_PENALTY = 10**12
+#: Largest lateness the remaining problem allows (the rest of any night), seconds.
+OPEN_LATE_S = 24 * 3600
+
+
+class AcuteInputError(InputError):
+    """An acute call, event or time that cannot be used (the message names it)."""
+
+
+class Fixed(NamedTuple):
+    """A stop that has started (in progress or done), seconds and metres; it never moves."""
+
+    shift: str
+    ref: str
+    arrival: int
+    start: int
+    end: int
+    distance_m: int
+
+
+class Nurse(NamedTuple):
+    """Where a nurse is free, from which second, and the refs of her remaining stops in order."""
+
+    lat: float
+    lon: float
+    free_at: int
+    remaining: tuple[str, ...]
+
+
+def call_row(call: AcuteCall, received_s: int, night_end: int) -> TaskRow:
+    """The task of an acute call received at ``received_s``: its start window runs to the norm,
+    later costs :data:`ACUTE_LATE_EUR_PER_MIN`."""
+    w = np.array([[received_s, received_s + call.norm_s]], dtype=np.int64)
+    return TaskRow(call.id, call.location.lat, call.location.lon, call.service_s, w, call.nurses,
+                   max(0, night_end - received_s), eur_to_units(ACUTE_LATE_EUR_PER_MIN / 60.0), call.qualification,
+                   ACUTE_PENALTY, True)
+
+
+@dataclass(frozen=True)
+class Remaining:
+    """The compiled rest of the night and each nurse's remaining stops as node lists."""
+
+    night: RemainingNight
+    routes: list[list[int]]
+    shift_end: np.ndarray  # per vehicle, the real shift end (without overtime), s
+
+    @property
+    def problem(self):  # noqa: ANN201 - a Problem
+        return self.night.problem
+
+    @property
+    def refs(self) -> tuple[str, ...]:
+        return self.night.problem.task_ids
+
+    def nodes_of(self, ref: str) -> tuple[int, ...]:
+        return self.problem.task_nodes[self.refs.index(ref)]
+
+    def schedule(self, routes: list[list[int]] | None = None) -> Schedule:
+        return schedule_routes(self.problem, self.routes if routes is None else routes)
+
+    def ref_routes(self, routes: list[list[int]] | None = None) -> list[tuple[str, ...]]:
+        p = self.problem
+        return [tuple(self.refs[int(p.node_task[n])] for n in r) for r in (self.routes if routes is None else routes)]
+
+
+@dataclass(frozen=True)
+class LiveNight:
+    """The night as of second ``now`` (module docstring). Methods return new nights."""
+
+    scenario: Scenario
+    tasks: Mapping[str, TaskRow]  # visits and accepted calls, by ref
+    kinds: Mapping[str, str]  # ref -> "visit" | "acute"
+    calls: Mapping[str, tuple[AcuteCall, int]]  # accepted calls and the second they came in
+    vehicles: tuple[VehicleRow, ...]
+    nurses: tuple[Nurse, ...]
+    fixed: tuple[Fixed, ...] = ()
+    source: Mapping[tuple[str, str], str] = dataclasses.field(default_factory=dict)  # (shift, ref) -> plan/event
+    now: int = 0
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def of_scenario(cls, scenario: Scenario, routes: Sequence[Sequence[str]] | None = None) -> LiveNight:
+        """Every nurse at her start place when her shift starts, with ``routes`` (visit refs per
+        shift, in scenario order of shifts; default: nothing planned)."""
+        vehicles = tuple(vehicle_rows(scenario))
+        rows = visit_rows(scenario)
+        routes = routes if routes is not None else [()] * len(vehicles)
+        nurses = tuple(Nurse(v.start[0], v.start[1], v.shift_start, tuple(r)) for v, r in zip(vehicles, routes))
+        return cls(scenario, {r.id: r for r in rows}, {r.id: "visit" for r in rows}, {}, vehicles, nurses,
+                   now=min(v.shift_start for v in vehicles))
+
+    @classmethod
+    def of_plan(cls, scenario: Scenario, plan: Plan) -> LiveNight:
+        """The night before anything happened, following ``plan``'s routes."""
+        shifts = {s.id: i for i, s in enumerate(scenario.shifts)}
+        visits = {v.id for v in scenario.visits}
+        routes: list[tuple[str, ...]] = [()] * len(scenario.shifts)
+        for r in plan.routes:
+            if r.shift_id not in shifts:
+                raise AcuteInputError(f"plan route for unknown shift {r.shift_id[:64]!r}: plan and scenario do not match")
+            refs = tuple(s.visit_id for s in r.visits)
+            bad = [x for x in refs if x not in visits]
+            if bad:
+                raise AcuteInputError(f"plan has visit {str(bad[0])[:64]!r} that is not in the scenario")
+            routes[shifts[r.shift_id]] = refs
+        return cls.of_scenario(scenario, routes)
+
+    @property
+    def night_end(self) -> int:
+        return max(v.shift_end for v in self.vehicles)
+
+    @property
+    def night_start(self) -> int:
+        return min(v.shift_start for v in self.vehicles)
+
+    def vehicle(self, shift: str) -> int:
+        for k, v in enumerate(self.vehicles):
+            if v.id == shift:
+                return k
+        raise AcuteInputError(f"unknown nurse (shift) {shift[:64]!r}")
+
+    def with_call(self, call: AcuteCall, received_s: int) -> LiveNight:
+        """The night with ``call`` among its tasks (on no route yet)."""
+        return dataclasses.replace(
+            self, tasks={**self.tasks, call.id: call_row(call, received_s, self.night_end)},
+            kinds={**self.kinds, call.id: "acute"}, calls={**self.calls, call.id: (call, received_s)})
+
+    def without_task(self, ref: str) -> LiveNight:
+        """The night without the (unrouted) task ``ref`` (a call handed to the back-up)."""
+        return dataclasses.replace(self, tasks={k: v for k, v in self.tasks.items() if k != ref},
+                                   kinds={k: v for k, v in self.kinds.items() if k != ref},
+                                   calls={k: v for k, v in self.calls.items() if k != ref})
+
+    # ------------------------------------------------------------------ the rest of the night
+    def remaining(self, travel: TravelProvider, extra: Sequence[str] = ()) -> Remaining:
+        """The rest of the night compiled (module docstring); ``extra`` refs get nodes but are on
+        no route yet (a call being dispatched)."""
+        order: list[str] = []
+        seen: set[str] = set()
+        for ref in [r for n in self.nurses for r in n.remaining] + list(extra):
+            if ref not in seen:
+                seen.add(ref)
+                order.append(ref)
+        vehicles = [v._replace(start=(n.lat, n.lon), shift_start=n.free_at, shift_end=v.shift_end + OVERTIME_ALLOWED_S,
+                               fixed_cost=0) for v, n in zip(self.vehicles, self.nurses)]
+        night = compile_remaining([self.tasks[r] for r in order], vehicles, travel, max_late_s=OPEN_LATE_S)
+        p = night.problem
+        used: dict[str, int] = {}
+        routes = []
+        for n in self.nurses:
+            r = []
+            for ref in n.remaining:
+                k = used.get(ref, 0)
+                r.append(p.task_nodes[order.index(ref)][k])
+                used[ref] = k + 1
+            routes.append(r)
+        return Remaining(night, routes, np.array([v.shift_end for v in self.vehicles], dtype=np.int64))
+
+    def with_routes(self, rem: Remaining, routes: list[list[int]]) -> LiveNight:
+        """The night whose nurses' remaining stops follow ``routes`` (node lists of ``rem``)."""
+        refs = rem.ref_routes(routes)
+        return dataclasses.replace(self, nurses=tuple(n._replace(remaining=r) for n, r in zip(self.nurses, refs)))
+
+    def advance(self, now: int, travel: TravelProvider, rem: Remaining | None = None) -> LiveNight:
+        """The night at second ``now`` if the rest runs as timed: stops that started by then
+        become fixed; a nurse between two stops is placed on the road (coordinates interpolated
+        by elapsed driving time) and is free at ``now``."""
+        if now < self.now:
+            clock = self.scenario.clock
+            raise AcuteInputError(f"time goes back: {clock.label(now)} is before the state's {clock.label(self.now)}")
+        rem = rem or self.remaining(travel)
+        sched = rem.schedule()
+        nurses: list[Nurse] = []
+        fixed = list(self.fixed)
+        for v, n in enumerate(self.nurses):
+            stops = sched.stops[v]
+            k = 0
+            lat, lon, free = n.lat, n.lon, n.free_at
+            while k < len(stops) and stops[k].start <= now:
+                st = stops[k]
+                fixed.append(Fixed(self.vehicles[v].id, n.remaining[k], st.arrival, st.start, st.end, st.distance_m))
+                lat, lon, free = float(rem.night.node_lat[st.node]), float(rem.night.node_lon[st.node]), st.end
+                k += 1
+            if k < len(stops) and free <= now:
+                st = stops[k]
+                depart = st.arrival - st.travel_s
+                if now >= st.arrival:  # waiting at the door
+                    lat, lon = float(rem.night.node_lat[st.node]), float(rem.night.node_lon[st.node])
+                elif now > depart and st.travel_s > 0:  # on the road
+                    f = (now - depart) / st.travel_s
+                    lat = lat + f * (float(rem.night.node_lat[st.node]) - lat)
+                    lon = lon + f * (float(rem.night.node_lon[st.node]) - lon)
+                free = now
+            elif free < now:
+                free = now
+            nurses.append(Nurse(lat, lon, max(free, n.free_at), n.remaining[k:]))
+        return dataclasses.replace(self, nurses=tuple(nurses), fixed=tuple(fixed), now=now)
+
+    # ------------------------------------------------------------------ events
+    def started(self, ref: str, shift: str | None, t: int, what: str = "event") -> LiveNight:
+        """``ref`` started at second ``t`` (by ``shift``, default whoever has it)."""
+        return self._event("started", ref, shift, t, what)
+
+    def done(self, ref: str, shift: str | None, t: int, what: str = "event") -> LiveNight:
+        """``ref`` ended at second ``t``."""
+        return self._event("done", ref, shift, t, what)
+
+    def _event(self, kind: str, ref: str, shift: str | None, t: int, what: str) -> LiveNight:
+        if ref not in self.tasks:
+            raise AcuteInputError(f"{what}: unknown visit or call {ref[:64]!r}")
+        row = self.tasks[ref]
+        holders = [self.vehicles[v].id for v, n in enumerate(self.nurses) if ref in n.remaining]
+        holders += [f.shift for f in self.fixed if f.ref == ref and f.shift not in holders]
+        if shift is not None and shift not in holders:
+            raise AcuteInputError(f"{what}: {ref!r} is not on the route of {shift!r}")
+        if not holders:
+            raise AcuteInputError(f"{what}: {ref!r} is on no nurse's route")
+        nurses = list(self.nurses)
+        fixed = list(self.fixed)
+        source = dict(self.source)
+        for v, n in enumerate(nurses):
+            sid = self.vehicles[v].id
+            if sid not in holders:
+                continue
+            old = next((f for f in fixed if f.shift == sid and f.ref == ref), None)
+            if old is not None and source.get((sid, ref)) == "event" and old.end <= t and kind == "started":
+                raise AcuteInputError(f"{what}: {ref!r} was already reported done by {sid!r}")
+            if kind == "started":
+                start, end = t, t + row.service_s
+            else:
+                start = old.start if old is not None else t - row.service_s
+                end = t
+            rec = Fixed(sid, ref, min(start, old.arrival) if old else start, start, end, old.distance_m if old else 0)
+            if old is not None:
+                fixed[fixed.index(old)] = rec
+            else:
+                fixed.append(rec)
+            source[(sid, ref)] = "event"
+            nurses[v] = Nurse(row.lat, row.lon, max(end, t), tuple(r for r in n.remaining if r != ref))
+        return dataclasses.replace(self, nurses=tuple(nurses), fixed=tuple(fixed), source=source, now=t)
+
+
+def reoptimise(rem: Remaining, routes: list[list[int]], *, time_limit_s: float | None = 1.0,
+               solution_limit: int | None = None, seed: int = 0) -> tuple[list[list[int]], dict]:
+    """OR-Tools warm-started from ``routes``; returns the cheaper of the two (our own timing
+    and cost decide) and a small report. Deterministic when only ``solution_limit`` is set."""
+    p = rem.problem
+    before = total_cost(p, routes)
+    info = {"reoptimised": False, "cost_before": before, "cost_after": before}
+    if not any(routes):
+        return routes, info
+    params = SolveParams(time_limit_s=time_limit_s, solution_limit=solution_limit, seed=seed).replace(
+        metaheuristic="gls")
+    res = solve(p, params, initial=routes)
+    sched = schedule_routes(p, res.routes)
+    served_before = {int(p.node_task[n]) for r in routes for n in r}
+    served_after = {int(p.node_task[n]) for r in res.routes for n in r}
+    if sched.feasible and served_before <= served_after:
+        after = total_cost(p, res.routes, sched)
+        info["cost_after"] = after
+        if after < before:
+            info["reoptimised"] = True
+            return res.routes, info
+    return routes, info

@@ -1,0 +1,38 @@
+"""The planner: routes from any source become a Plan whose figures the checker recomputes."""
+
+from __future__ import annotations
+
+import pytest
+
+from nachtzorg import Scenario, SolverError, build_plan, check_plan, compile_scenario, plan_night
+
+from .conftest import DETERMINISTIC, client, night, nurse, visit
+
+
+def test_plan_figures_add_up_and_pass_the_checker(assen):
+    """KPIs are the sums of the routes; the independent checker accepts the plan."""
+    plan = plan_night(assen, DETERMINISTIC)
+    assert check_plan(assen, plan).ok
+    k = plan.kpis
+    assert k.distance_km == pytest.approx(sum(r.distance_km for r in plan.routes), abs=0.01)
+    assert k.nurses_used == sum(1 for r in plan.routes if r.used)
+    assert k.visits_served + k.unassigned == k.visits_total == len(assen.visits)
+    assert plan.solver["solution_limit"] == DETERMINISTIC.solution_limit
+
+
+def test_routes_from_elsewhere_become_a_plan(assen):
+    """build_plan times any routes (here: everything left out) and explains what is unserved."""
+    compiled = compile_scenario(assen)
+    empty = [[] for _ in assen.shifts]
+    plan = build_plan(assen, compiled, empty)
+    assert plan.kpis.visits_served == 0 and len(plan.unassigned) == len(assen.visits)
+    assert all(u.reason and u.detail for u in plan.unassigned)
+
+
+def test_routes_that_cannot_be_timed_are_refused():
+    """A route that reaches a visit after its last window is a SolverError, not a plan."""
+    data = night([client("c1", 30, 0)], [visit("v1", "c1", "22:46", "22:47")], shifts=[nurse("n1")])
+    sc = Scenario.model_validate(data)
+    compiled = compile_scenario(sc)
+    with pytest.raises(SolverError, match="cannot be timed"):
+        build_plan(sc, compiled, [[compiled.problem.task_nodes[0][0]]])
