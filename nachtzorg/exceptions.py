@@ -21,6 +21,10 @@ class TravelError(InputError):
         self.points = tuple(points)
 
 
+class AcuteInputError(InputError):
+    """An acute call, event or time that cannot be used (the message names it)."""
+
+
 class PlanMismatchError(InputError):
     """A plan that does not belong to the scenario it is checked against."""
 

@@ -26,8 +26,9 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from ..base import Frozen as _Out
 from ..exceptions import TravelError
 from ..schedule import Schedule
 from ..travel import TravelProvider, haversine_m, provider_for
@@ -245,10 +246,6 @@ def _evaluate_routes(live: LiveNight, rem: Remaining, call_ref: str, routes: lis
 
 
 # --------------------------------------------------------------------------- public API
-class _Out(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
 class DelayedStop(_Out):
     """A stop that starts later because of the call (minutes)."""
 

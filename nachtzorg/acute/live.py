@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..exceptions import InputError
+from ..exceptions import AcuteInputError
 from ..model import Scenario
 from ..plan import Plan
 from ..problem import (
@@ -47,10 +47,6 @@ ACUTE_LATE_EUR_PER_MIN = 20.0
 ACUTE_PENALTY = 10**12
 #: Largest lateness the remaining problem allows (the rest of any night), seconds.
 OPEN_LATE_S = 24 * 3600
-
-
-class AcuteInputError(InputError):
-    """An acute call, event or time that cannot be used (the message names it)."""
 
 
 class Fixed(NamedTuple):

@@ -233,26 +233,20 @@ def simulate_one_night(start: LiveNight, calls: list[DrawnCall], policy: str, *,
             "reoptimised": reopts}
 
 
-@dataclass(frozen=True)
-class _Chunk:
-    scenario_json: str
-    plan_json: str
-    team: int
-    policy: str
-    nights: tuple[int, ...]
-    config: SimulationConfig
+#: One job of worker processes: (scenario JSON, plan JSON, team size, policy, nights, config).
+_Chunk = tuple[str, str, int, str, tuple[int, ...], SimulationConfig]
 
 
 def _run_chunk(chunk: _Chunk) -> list[dict[str, int]]:
     """Worker: one team size, one policy, some nights (top level, so it pickles)."""
-    scenario = Scenario.from_json(chunk.scenario_json)
-    start = LiveNight.of_plan(scenario, Plan.from_json(chunk.plan_json))
+    scenario_json, plan_json, _, policy, nights, cfg = chunk
+    scenario = Scenario.from_json(scenario_json)
+    start = LiveNight.of_plan(scenario, Plan.from_json(plan_json))
     travel = provider_for(scenario.travel, cache=False)
-    cfg = chunk.config
-    return [simulate_one_night(start, draw_calls(scenario, cfg.profile, cfg.seed, night), chunk.policy,
+    return [simulate_one_night(start, draw_calls(scenario, cfg.profile, cfg.seed, night), policy,
                                backup_response_s=int(round(cfg.backup_response_min * 60)), travel=travel,
                                reopt_solutions=cfg.reopt_solutions)
-            for night in chunk.nights]
+            for night in nights]
 
 
 def _summarise(team: int, policy: str, outcomes: list[dict[str, int]], plan: Plan) -> dict:
@@ -308,12 +302,12 @@ def simulate(scenario: Scenario, config: SimulationConfig = SimulationConfig(), 
             n = min(cfg.nights, cfg.reopt_nights) if policy == "reoptimise" else cfg.nights
             nights = list(range(n))
             for i in range(0, n, cfg.chunk_nights):
-                chunks.append(_Chunk(sj, pj, k, policy, tuple(nights[i:i + cfg.chunk_nights]), cfg))
+                chunks.append((sj, pj, k, policy, tuple(nights[i:i + cfg.chunk_nights]), cfg))
     results = map_with_progress(_run_chunk, chunks, executor, desc="simulating", progress=progress)
     rows = []
     for k in cfg.team_sizes:
         for policy in cfg.policies:
-            outs = [o for c, r in zip(chunks, results) if c.team == k and c.policy == policy for o in r]
+            outs = [o for c, r in zip(chunks, results) if c[2:4] == (k, policy) for o in r]
             rows.append(_summarise(k, policy, outs, plans[k][1]))
     return SimulationResults(rows)
 

@@ -18,18 +18,15 @@ import json
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_serializer
+from pydantic import Field, field_serializer
 
+from ..base import Frozen as _Frozen
 from ..model import Id, NightTime, Scenario
 from ..nighttime import NightTimeError, check_time_text
 from ..plan import Plan
 from ..travel import TravelProvider, provider_for
 from .calls import AcuteCall
 from .live import AcuteInputError, Fixed, LiveNight, Nurse
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Event(_Frozen):
@@ -84,13 +81,6 @@ class NightState(_Frozen):
         for c in data.get("clients", []):
             c.pop("access_note", None)
         return data
-
-    def to_json(self, *, indent: int | None = 2) -> str:
-        return self.model_dump_json(indent=indent)
-
-    @classmethod
-    def from_json(cls, text: str) -> NightState:
-        return cls.model_validate_json(text)
 
     def nurse(self, shift: str) -> NurseState:
         for n in self.nurses:
