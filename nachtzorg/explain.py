@@ -1,17 +1,29 @@
 """Why a visit is unassigned, in words a planner understands.
 
-The checks go from the hard facts to the soft one: nobody on shift is qualified; nobody
-qualified can reach the client inside a window and still be back before her shift ends
-(even with nothing else to do); for a two-nurse visit, fewer than two such nurses; an
-optional visit that costs more to serve than to skip; and otherwise the night is full.
+The checks go from the hard facts about the night to the search: nobody on shift is qualified;
+nobody qualified can reach the client inside a window; nobody can start it in a window and
+still be back before her shift ends (even with nothing else to do); for a two-nurse visit,
+fewer than two such nurses; an optional visit that costs more to serve than to skip. What is
+left was not placed by the search within the time it had: the night may be full, or a longer
+search may place it, so the reason says exactly that (``not_placed``).
 """
 
 from __future__ import annotations
+
+import math
 
 from .nighttime import NightClock
 from .plan import ReasonCode
 from .problem import Problem
 from .schedule import earliest_start
+
+
+def _label(clock: NightClock | None, seconds: int, *, up: bool = False) -> str:
+    """``HH:MM`` of ``seconds``; ``up`` rounds a partial minute up (an arrival at 23:15:30 is
+    not "23:15", which would read as inside a window ending at 23:15)."""
+    if up:
+        seconds = int(math.ceil(seconds / 60) * 60)
+    return clock.label(seconds) if clock else f"{seconds}s"
 
 
 def reachable_vehicles(problem: Problem, node: int) -> list[int]:
@@ -29,37 +41,44 @@ def reachable_vehicles(problem: Problem, node: int) -> list[int]:
     return out
 
 
-def explain_unassigned(problem: Problem, task: int, clock: NightClock | None = None) -> tuple[ReasonCode, str]:
-    """Reason code and sentence for an unassigned task."""
+def explain_unassigned(problem: Problem, task: int, clock: NightClock | None = None, *,
+                       search: str = "the time given") -> tuple[ReasonCode, str]:
+    """Reason code and sentence for an unassigned task (``search``: how long the search had,
+    in words, for ``not_placed``)."""
     p = problem
     nodes = p.task_nodes[task]
     node = nodes[0]
     need = int(p.required_level[node])
     qualified = p.allowed_vehicles(node)
-    label = clock.label if clock else (lambda s: f"{s}s")
-    w = p.windows[node]
-    windows = ", ".join(f"{label(int(a))}-{label(int(b))}" for a, b in w)
+    windows = ", ".join(f"{_label(clock, int(a))}-{_label(clock, int(b))}" for a, b in p.windows[node])
     if len(qualified) == 0:
         return ("no_qualified_nurse",
                 f"needs qualification level {need}; the highest on shift is {int(p.vehicle_level.max())}")
     if len(nodes) == 2 and len(qualified) < 2:
         return ("no_second_qualified_nurse",
-                f"needs two nurses of level {need}; only one on shift has it")
+                f"needs two nurses of level {need}; only {len(qualified)} on shift has it")
     reach = reachable_vehicles(p, node)
     if not reach:
-        best = min(int(p.shift_start[v]) + int(p.duration[int(p.start_node[v]), node]) for v in qualified)
+        arrivals = {int(v): int(p.shift_start[v]) + int(p.duration[int(p.start_node[v]), node]) for v in qualified}
+        in_window = [v for v, a in arrivals.items() if earliest_start(p, node, a) is not None]
+        if in_window:  # she gets there in time but cannot finish and be back before her shift ends
+            v = in_window[0]
+            start = earliest_start(p, node, arrivals[v])
+            back = start + int(p.service[node]) + int(p.duration[node, int(p.end_node[v])])
+            return ("shift_ends_too_early",
+                    f"a qualified nurse can start it within {windows}, but would be back at "
+                    f"{_label(clock, back, up=True)}, after her shift ends ({_label(clock, int(p.shift_end[v]))})")
+        best = min(arrivals.values())
         return ("window_unreachable",
-                f"no qualified nurse can start it within {windows} and be back before her shift ends "
-                f"(earliest possible arrival {label(best)})")
+                f"no qualified nurse can be there within {windows}: the earliest possible arrival is "
+                f"{_label(clock, best, up=True)}")
     if len(nodes) == 2 and len(reach) < 2:
         return ("no_second_nurse_reachable",
-                f"only one qualified nurse can reach the client within {windows}")
+                f"only one qualified nurse can reach the client within {windows} and be back in time")
     if not p.task_mandatory[task]:
         return ("optional_not_worth_it",
                 "optional: serving it would cost more than its penalty, or the night has no room")
-    if len(nodes) == 2:
-        return ("no_second_nurse_free",
-                f"two qualified nurses can reach it, but not both free at the same time within {windows}")
-    return ("capacity_exhausted",
-            f"the qualified nurses' routes have no room for it within {windows}; "
-            "another nurse or a wider window would be needed")
+    two = "two qualified nurses, free at the same time, " if len(nodes) == 2 else "a qualified nurse "
+    return ("not_placed",
+            f"not placed within {search}: {two}could do it on an empty shift within {windows}, but the "
+            "search found no room on the routes; a longer search, another nurse or a wider window may place it")

@@ -37,12 +37,19 @@ Id = Annotated[
 ]
 NightTime = Annotated[
     str, AfterValidator(check_time_text),
-    Field(description="Local time of night HH:MM (00-11 = next morning) or ISO datetime with offset"),
+    Field(max_length=40, description="Local time of night HH:MM (00-11 = next morning) or ISO datetime with offset"),
 ]
 Qualification = Annotated[int, Field(ge=1, le=5, description="Qualification level 1-5 (4/5: registered nurse)")]
 
 #: The longest night a scenario may describe, in hours (shifts and windows must fit).
 MAX_NIGHT_HOURS = 24
+#: What a key-safe code typed into an access note becomes on every output.
+REDACTED = "[code removed]"
+#: Upper bounds of money fields, euros: far above any real night, and low enough that every
+#: sum the solver forms stays inside its 64-bit integers (micro-euros).
+MAX_SHIFT_EUR = 100_000.0
+MAX_PENALTY_EUR = 1_000_000.0
+MAX_RATE_EUR = 10_000.0  # per minute of lateness, per km
 
 
 class LatLon(_Frozen):
@@ -92,9 +99,11 @@ class Visit(_Frozen):
     care: str | None = Field(default=None, max_length=80, description="Kind of care, e.g. 'medication'")
     priority: int = Field(default=1, ge=1, le=10, description="Higher is dropped last when the night is full")
     optional: bool = Field(default=False, description="May be skipped at cost penalty_eur")
-    penalty_eur: float | None = Field(default=None, ge=0, description="Cost of skipping an optional visit")
+    penalty_eur: float | None = Field(default=None, ge=0, le=MAX_PENALTY_EUR,
+                                      description="Cost of skipping an optional visit, euros")
     max_lateness_min: float = Field(default=0, ge=0, le=240, description="Hard cap on lateness, minutes")
-    lateness_cost_per_min_eur: float | None = Field(default=None, ge=0)
+    lateness_cost_per_min_eur: float | None = Field(default=None, ge=0, le=MAX_RATE_EUR,
+                                                    description="Cost of lateness, euros per minute")
 
     @model_validator(mode="after")
     def _penalty(self) -> Visit:
@@ -114,8 +123,8 @@ class Shift(_Frozen):
     end_location: LatLon | None = Field(default=None, description="Defaults to start_location")
     start_time: NightTime
     end_time: NightTime
-    cost_per_shift_eur: float = Field(default=450.0, ge=0)
-    cost_per_km_eur: float = Field(default=0.30, ge=0)
+    cost_per_shift_eur: float = Field(default=450.0, ge=0, le=MAX_SHIFT_EUR, description="Cost of the shift if used, euros")
+    cost_per_km_eur: float = Field(default=0.30, ge=0, le=MAX_RATE_EUR, description="Cost per km driven, euros")
 
     @property
     def end_point(self) -> LatLon:
@@ -184,14 +193,17 @@ class Scenario(_Frozen):
     """Everything needed to plan one night."""
 
     name: str = Field(default="night", max_length=200)
-    date: _dt.date = Field(description="Date of the evening on which the night starts")
-    timezone: str = "Europe/Amsterdam"
+    date: _dt.date = Field(ge=_dt.date(1970, 1, 1), le=_dt.date(2999, 12, 30),
+                           description="Date of the evening on which the night starts")
+    timezone: str = Field(default="Europe/Amsterdam", min_length=1, max_length=64,
+                          description="IANA time zone of the region")
     organisations: list[Organisation] = Field(min_length=1)
     clients: list[Client] = Field(min_length=1)
     visits: list[Visit] = Field(min_length=1)
     shifts: list[Shift] = Field(min_length=1)
     travel: TravelSettings = StraightLineSettings()
-    lateness_cost_per_min_eur: float = Field(default=2.0, ge=0, description="Default for visits")
+    lateness_cost_per_min_eur: float = Field(default=2.0, ge=0, le=MAX_RATE_EUR,
+                                             description="Default for visits, euros per minute")
 
     @property
     def clock(self) -> NightClock:
@@ -221,6 +233,36 @@ class Scenario(_Frozen):
             "clients": clients,
             "visits": [v for v in self.visits if v.client in keep],
         })
+
+    def warnings(self) -> list[str]:
+        """What a planner should know but that does not stop the plan: wall times the clocks skip
+        tonight (planned at the same real time, which the clocks then show an hour later)."""
+        clock = self.clock
+        where: list[str] = []
+        for sh in self.shifts:
+            if any(clock.skipped(t) for t in (sh.start_time, sh.end_time)):
+                where.append(f"shift {sh.id}")
+        for v in self.visits:
+            if any(clock.skipped(t) for w in v.windows for t in (w.start, w.end)):
+                where.append(f"visit {v.id}")
+        if not where:
+            return []
+        more = f" and {len(where) - 10} more" if len(where) > 10 else ""
+        return [f"the clocks go forward on the night of {self.date}: times in the skipped hour are planned at "
+                f"the same real time, which the clocks show an hour later ({', '.join(where[:10])}{more})"]
+
+    def access_notes(self) -> dict[str, str]:
+        """Client id -> access note for a route sheet, with every key-safe code of the night
+        blanked out (a planner may have typed a code into a note)."""
+        codes = [c.key_safe_code.get_secret_value() for c in self.clients if c.key_safe_code is not None]
+        codes = sorted({x for x in codes if x}, key=len, reverse=True)
+        notes = {}
+        for c in self.clients:
+            note = c.access_note or ""
+            for code in codes:
+                note = note.replace(code, REDACTED)
+            notes[c.id] = note
+        return notes
 
     # ------------------------------------------------------------------ JSON
     def to_json(self, *, indent: int | None = 2) -> str:
@@ -288,9 +330,6 @@ def _semantic_errors(s: Scenario) -> list[InitErrorDetails]:
     for i, v in enumerate(s.visits):
         if v.client not in clients:
             errors.append(_err(("visits", i, "client"), v.client, f"unknown client {v.client!r}"))
-        if v.nurses == 2 and len(s.shifts) < 2:
-            errors.append(_err(("visits", i, "nurses"), v.nurses,
-                               f"visit {v.id!r} needs two nurses but only {len(s.shifts)} nurse is on shift"))
         prev_end = None
         for j, w in enumerate(v.windows):
             a = seconds(("visits", i, "windows", j, "start"), w.start)

@@ -6,6 +6,11 @@ crosses a daylight-saving change. Every time inside nachtzorg is an integer numb
 elapsed time (UTC arithmetic), so a visit at 03:30 on the night the clocks go back is
 3600 s further from 23:00 than on an ordinary night.
 
+On the night the clocks go forward, wall times in the skipped hour (02:00-02:59 in Europe)
+do not exist. A standing schedule ("turn at 02:30") is planned at the same real time, which
+the clocks then show as 03:30 (:meth:`NightClock.skipped` names such times for a warning).
+On the night they go back, a wall time of the repeated hour means its first occurrence.
+
 Accepted inputs:
 - ``"HH:MM"`` (or ``"HH:MM:SS"``): local wall time; hours 12–23 are on the evening of
   ``date``, hours 00–11 on the next morning.
@@ -19,10 +24,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .exceptions import InputError
+
 _HHMM = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
 
-class NightTimeError(ValueError):
+class NightTimeError(InputError):
     """A time of night that cannot be placed on this night."""
 
 
@@ -33,7 +40,7 @@ def parse_hhmm(text: str) -> time | None:
         return None
     h, mi, s = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
     if h > 23 or mi > 59 or s > 59:
-        raise NightTimeError(f"{text!r} is not a time of day (HH:MM, 00:00-23:59)")
+        raise NightTimeError(f"{text[:40]!r} is not a time of day (HH:MM, 00:00-23:59)")
     return time(h, mi, s)
 
 
@@ -45,10 +52,10 @@ def check_time_text(text: str) -> str:
         dt = datetime.fromisoformat(text)
     except ValueError:
         raise NightTimeError(
-            f"{text!r} is neither HH:MM nor an ISO datetime such as 2026-11-23T02:00:00+01:00"
+            f"{text[:40]!r} is neither HH:MM nor an ISO datetime such as 2026-11-23T02:00:00+01:00"
         ) from None
     if dt.tzinfo is None:
-        raise NightTimeError(f"{text!r} has no UTC offset; write HH:MM or add an offset (+01:00)")
+        raise NightTimeError(f"{text[:40]!r} has no UTC offset; write HH:MM or add an offset (+01:00)")
     return text
 
 
@@ -63,41 +70,61 @@ class NightClock:
     def tz(self) -> ZoneInfo:
         try:
             return ZoneInfo(self.tz_name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise NightTimeError(f"unknown time zone {self.tz_name!r}") from None
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise NightTimeError(f"unknown time zone {self.tz_name[:64]!r}") from None
 
     @property
     def reference(self) -> datetime:
         """Local noon of the night's date (aware); second 0 of the night's clock."""
         return datetime.combine(self.night_date, time(12, 0), tzinfo=self.tz)
 
-    def to_seconds(self, text: str) -> int:
-        """Seconds since the reference for an ``HH:MM`` or ISO time (real elapsed seconds)."""
+    def _wall(self, text: str) -> datetime | None:
+        """The aware local datetime of an ``HH:MM`` text on this night (None for other forms)."""
         wall = parse_hhmm(text)
         if wall is None:
+            return None
+        try:
+            day = self.night_date if wall.hour >= 12 else self.night_date + timedelta(days=1)
+        except OverflowError:
+            raise NightTimeError(f"{text} is past the last date a night can have") from None
+        return datetime.combine(day, wall, tzinfo=self.tz)
+
+    def to_seconds(self, text: str) -> int:
+        """Seconds since the reference for an ``HH:MM`` or ISO time (real elapsed seconds); a
+        wall time the clocks skip counts at the same real time (module docstring)."""
+        local = self._wall(text)
+        if local is None:
             dt = datetime.fromisoformat(check_time_text(text))
             return self.datetime_to_seconds(dt)
-        day = self.night_date if wall.hour >= 12 else self.night_date + timedelta(days=1)
-        local = datetime.combine(day, wall, tzinfo=self.tz)
-        # A wall time skipped by a spring-forward change does not exist on this night.
-        roundtrip = local.astimezone(timezone.utc).astimezone(self.tz)
-        if roundtrip.replace(tzinfo=None) != local.replace(tzinfo=None):
-            raise NightTimeError(
-                f"{text} does not exist on the night of {self.night_date} in {self.tz_name} "
-                "(the clocks skip it)"
-            )
         return self.datetime_to_seconds(local)
+
+    def skipped(self, text: str) -> str | None:
+        """For an ``HH:MM`` wall time the clocks skip on this night, the time the clocks show
+        when it is planned (``"03:30"`` for ``"02:30"``); else None."""
+        local = self._wall(text)
+        if local is None:
+            return None
+        shown = local.astimezone(timezone.utc).astimezone(self.tz)
+        if shown.replace(tzinfo=None) == local.replace(tzinfo=None):
+            return None
+        return shown.strftime("%H:%M")
 
     def datetime_to_seconds(self, dt: datetime) -> int:
         if dt.tzinfo is None:
-            raise NightTimeError(f"{dt.isoformat()} has no time zone")
-        delta = dt.astimezone(timezone.utc) - self.reference.astimezone(timezone.utc)
+            raise NightTimeError(f"{dt.isoformat()[:40]} has no time zone")
+        try:
+            delta = dt.astimezone(timezone.utc) - self.reference.astimezone(timezone.utc)
+        except OverflowError:
+            raise NightTimeError(f"{dt.isoformat()[:40]} is too far from the night of {self.night_date}") from None
         return int(round(delta.total_seconds()))
 
     def to_datetime(self, seconds: int | float) -> datetime:
         """The aware local datetime ``seconds`` after the reference."""
-        utc = self.reference.astimezone(timezone.utc) + timedelta(seconds=float(seconds))
-        return utc.astimezone(self.tz)
+        try:
+            utc = self.reference.astimezone(timezone.utc) + timedelta(seconds=float(seconds))
+            return utc.astimezone(self.tz)
+        except (OverflowError, ValueError):
+            raise NightTimeError(f"{seconds} s is too far from the night of {self.night_date}") from None
 
     def label(self, seconds: int | float) -> str:
         """``HH:MM`` wall time for people (route sheets, messages)."""

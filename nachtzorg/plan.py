@@ -18,10 +18,13 @@ ReasonCode = Literal[
     "no_qualified_nurse",
     "no_second_qualified_nurse",
     "window_unreachable",
+    "shift_ends_too_early",
     "no_second_nurse_reachable",
+    "optional_not_worth_it",
+    "not_placed",
+    # kept so that plans written by earlier versions still read; no longer given
     "no_second_nurse_free",
     "capacity_exhausted",
-    "optional_not_worth_it",
 ]
 
 
@@ -110,6 +113,7 @@ class Plan(_Out):
     unassigned: list[Unassigned]
     kpis: KPIs
     solver: dict[str, float | int | str] = Field(default_factory=dict)
+    warnings: list[str] = Field(default_factory=list, description="What the planner should know, in words")
 
     @property
     def complete(self) -> bool:
@@ -157,6 +161,7 @@ class Plan(_Out):
                 )
         for u in self.unassigned:
             lines.append(f"  unassigned {u.visit_id} ({u.reason}): {u.detail}")
+        lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
     def __str__(self) -> str:

@@ -116,10 +116,13 @@ def build_plan(scenario: Scenario, compiled: CompiledNight, routes: list[list[in
 
     served = {int(p.node_task[n]) for r in routes for n in r}
     unassigned = []
+    info = solver_info or {}
+    search = (f"{info['time_limit_s']:g} s of search" if info.get("time_limit_s")
+              else f"{info['solution_limit']} improving solutions" if info.get("solution_limit") else "the time given")
     for t, visit in enumerate(visits):
         if t in served:
             continue
-        code, detail = explain_unassigned(p, t, clock)
+        code, detail = explain_unassigned(p, t, clock, search=search)
         client = clients[visit.client]
         unassigned.append(Unassigned(visit_id=visit.id, client_id=client.id, organisation=client.organisation,
                                      mandatory=not visit.optional, reason=code, detail=detail))
@@ -132,4 +135,5 @@ def build_plan(scenario: Scenario, compiled: CompiledNight, routes: list[list[in
         unassigned=len(unassigned), unassigned_mandatory=sum(1 for u in unassigned if u.mandatory),
     )
     return Plan(scenario=scenario.name, date=scenario.date, timezone=scenario.timezone,
-                routes=out_routes, unassigned=unassigned, kpis=kpis, solver=solver_info or {})
+                routes=out_routes, unassigned=unassigned, kpis=kpis, solver=solver_info or {},
+                warnings=scenario.warnings())

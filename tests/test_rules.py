@@ -150,12 +150,14 @@ def test_unassigned_reasons_are_specific():
     assert "full1" not in reasons and "full2" not in reasons
 
 
-def test_capacity_exhausted_when_parallel_visits_outnumber_nurses():
-    """Three simultaneous hour-long visits with two nurses leave one unassigned, for capacity."""
+def test_not_placed_when_parallel_visits_outnumber_nurses():
+    """Three simultaneous hour-long visits with two nurses leave one unassigned; the reason says the
+    search did not place it within what it had, not that the night is proven full."""
     data = night([client(f"c{i}", i, 0) for i in range(3)],
                  [visit(f"v{i}", f"c{i}", "01:00", "01:05", 60) for i in range(3)])
     _, plan = solve_checked(data)
-    assert [u.reason for u in plan.unassigned] == ["capacity_exhausted"]
+    assert [u.reason for u in plan.unassigned] == ["not_placed"]
+    assert "not placed within 60 improving solutions" in plan.unassigned[0].detail
 
 
 def test_priority_decides_which_visit_is_dropped():

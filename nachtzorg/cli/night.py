@@ -76,6 +76,8 @@ def run_validate(args: argparse.Namespace) -> int:
     s = load_scenario(args.scenario)
     print(f"{args.scenario}: valid ({len(s.organisations)} organisations, {len(s.clients)} clients, "
           f"{len(s.visits)} visits, {len(s.shifts)} shifts)")
+    for w in s.warnings():
+        print(f"warning: {w}")
     return EXIT_OK
 
 

@@ -34,7 +34,7 @@ CSV_COLUMNS = [
 
 def routes_csv(plan: Plan, scenario: Scenario | None = None) -> str:
     """One row per stop, local HH:MM times, for a printed route sheet (no key-safe codes)."""
-    notes = {c.id: c.access_note or "" for c in scenario.clients} if scenario else {}
+    notes = scenario.access_notes() if scenario else {}
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
     w.writeheader()

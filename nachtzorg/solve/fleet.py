@@ -147,3 +147,54 @@ def improve(problem: Problem, within: Problem, routes: list[list[int]], cost: in
     return (candidate, c) if c < cost else None
 
 
+
+
+#: Served visits tried per left-out visit when looking for a priority swap (the lowest
+#: priorities with overlapping windows first).
+PRIORITY_SWAP_TRIES = 30
+
+
+def honour_priorities(problem: Problem, routes: list[list[int]]) -> list[list[int]]:
+    """``routes`` where no visit is left out while a visit of lower priority (a smaller penalty)
+    is served in its place: for every left-out visit, highest priority first, the served visits
+    of lower priority whose windows overlap its own are taken out one at a time, the left-out
+    visit is inserted, and the other is put back where it still fits; a swap is kept when the
+    plan is then cheaper by our own costing (a left-out visit's penalty is far above any
+    detour). The search's result can break this at a short budget."""
+    sched = schedule_routes(problem, routes)
+    if not sched.feasible:
+        return routes
+    p = problem
+    pen = p.task_penalty
+    served = {int(p.node_task[n]) for r in routes for n in r}
+    missing = sorted((t for t in range(p.n_tasks) if t not in served), key=lambda t: -int(pen[t]))
+    if not missing or not served or int(pen[missing[0]]) <= min(int(pen[t]) for t in served):
+        return routes
+    cost = total_cost(p, routes, sched)
+    span = {t: (int(p.windows[n[0]][0, 0]), int(p.windows[n[0]][-1, 1]) + int(p.max_late[n[0]]))
+            for t, n in enumerate(p.task_nodes)}
+    for u in missing:
+        if any(x in {n for r in routes for n in r} for x in p.task_nodes[u]):
+            continue
+        lo, hi = span[u]
+        now_served = {int(p.node_task[n]) for r in routes for n in r}
+        cands = sorted((t for t in now_served if pen[t] < pen[u] and span[t][0] <= hi and span[t][1] >= lo),
+                       key=lambda t: (int(pen[t]), t))[:PRIORITY_SWAP_TRIES]
+        for s in cands:
+            gone = set(p.task_nodes[s])
+            rest = [[n for n in r if n not in gone] for r in routes]
+            rest_sched = schedule_routes(p, rest)
+            if not rest_sched.feasible:
+                continue
+            new = repair_routes(p, rest, rest_sched.start_of(), only=[u])
+            if not all(x in {n for r in new for n in r} for x in p.task_nodes[u]):
+                continue
+            new_sched = schedule_routes(p, new)
+            if not new_sched.feasible:
+                continue
+            new = repair_routes(p, new, new_sched.start_of())  # the other one back, where it fits
+            new_sched = schedule_routes(p, new)
+            if new_sched.feasible and (c := total_cost(p, new, new_sched)) < cost:
+                routes, cost = new, c
+                break
+    return routes

@@ -220,12 +220,13 @@ class InsertionBuilder:
 
 
 def _fill(problem: Problem, routes: list[list[int]], starts: dict[int, int],
-          allow_late: bool) -> tuple[list[list[int]], dict[int, int]] | None:
-    """``routes`` with still-unassigned tasks inserted where they fit (pairs keep their
-    ``starts``), and the pinned starts of all pairs; ``None`` if the routes do not time as we
-    do in this mode (e.g. a late visit in the hard-window pass)."""
+          allow_late: bool, only: list[int] | None = None) -> tuple[list[list[int]], dict[int, int]] | None:
+    """``routes`` with still-unassigned tasks (``only`` these, if given) inserted where they fit
+    (pairs keep their ``starts``): two-nurse visits first, then higher priority, then narrower
+    windows; and the pinned starts of all pairs. ``None`` if the routes do not time as we do in
+    this mode (e.g. a late visit in the hard-window pass)."""
     served = {int(problem.node_task[n]) for r in routes for n in r}
-    missing = [t for t in range(problem.n_tasks) if t not in served]
+    missing = [t for t in (range(problem.n_tasks) if only is None else only) if t not in served]
     if not missing:
         return routes, starts
     b = InsertionBuilder(problem, allow_late)
@@ -235,9 +236,12 @@ def _fill(problem: Problem, routes: list[list[int]], starts: dict[int, int],
         r.pinned = {n: starts[n] for n in nodes if n in partner}
         if not b._refresh(r):
             return None
-    width = [int(b.due[problem.task_nodes[t][0]] - b.lo[problem.task_nodes[t][0]]) for t in missing]
-    order = [t for _, t in sorted(zip(((-len(problem.task_nodes[t]), w) for t, w in zip(missing, width)), missing))]
-    return b.build(order), b.pinned_starts()
+    def key(t: int) -> tuple[int, bool, int, int, int]:
+        n = problem.task_nodes[t][0]
+        return (-len(problem.task_nodes[t]), not problem.task_mandatory[t], -int(problem.task_penalty[t]),
+                int(b.due[n] - b.lo[n]), t)
+
+    return b.build(sorted(missing, key=key)), b.pinned_starts()
 
 
 def _late_pass(problem: Problem, routes: list[list[int]], starts: dict[int, int]) -> list[list[int]]:
@@ -256,10 +260,15 @@ def insertion_routes(problem: Problem) -> list[list[int]]:
     return _late_pass(problem, routes, b.pinned_starts())
 
 
-def repair_routes(problem: Problem, routes: list[list[int]], starts: dict[int, int]) -> list[list[int]]:
-    """Insert still-unassigned tasks into existing routes (pairs keep their ``starts``): hard
-    windows first, then lateness where allowed. Routes that do not time as we do are left alone."""
-    hard = _fill(problem, routes, starts, allow_late=False)
+def repair_routes(problem: Problem, routes: list[list[int]], starts: dict[int, int], *,
+                  only: list[int] | None = None) -> list[list[int]]:
+    """Insert still-unassigned tasks (``only`` these, if given) into existing routes (pairs keep
+    their ``starts``): hard windows first, then lateness where allowed. Routes that do not time
+    as we do are left alone."""
+    hard = _fill(problem, routes, starts, allow_late=False, only=only)
     if hard is not None:
         routes, starts = hard
-    return _late_pass(problem, routes, starts)
+    if not problem.max_late.any():
+        return routes
+    late = _fill(problem, routes, starts, allow_late=True, only=only)
+    return routes if late is None else late[0]

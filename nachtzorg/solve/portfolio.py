@@ -37,7 +37,7 @@ from concurrent.futures import ProcessPoolExecutor
 from ..exceptions import SolverError
 from ..problem import Problem
 from ..schedule import total_cost
-from .fleet import eliminate_route, improve, repair, served_all
+from .fleet import eliminate_route, honour_priorities, improve, repair, served_all
 from .insertion import insertion_routes
 from .params import SolveParams, SolveResult
 from .search import RUIN_LONG, ruin_size, search
@@ -221,7 +221,12 @@ def solve_night(problem: Problem, params: SolveParams) -> SolveResult:
     may_eliminate = limit is not None and ils and bool(problem.fixed_cost.any())
     side_by_side = limit is not None and params.workers > 1 and _fork_context() is not None
     if not two_nurse and not may_eliminate and not side_by_side:
-        return search(problem, params.replace(tuning=tuning))
+        res = search(problem, params.replace(tuning=tuning))
+        swapped = honour_priorities(problem, res.routes)
+        if swapped is not res.routes:
+            res = SolveResult(swapped, total_cost(problem, swapped), res.status, res.wall_s, res.build_s,
+                              {**res.stats, "priority_swaps": 1.0})
+        return res
     start = insertion_routes(problem)  # always feasible by our own timing: the floor of the portfolio
     # OR-Tools' own start needs no help without two-nurse visits (module docstring).
     specs: list[Spec] = [("insertion+ortools", start), ("ortools", None)] if two_nurse else [("ortools", None)]
@@ -251,5 +256,9 @@ def solve_night(problem: Problem, params: SolveParams) -> SolveResult:
             stats[key] = max(value, stats.get(key, value))
     best = min(costs, key=costs.__getitem__)
     stats.update({f"cost_{k}": float(v) for k, v in costs.items()})
-    return SolveResult(plans[best], costs[best], best, time.perf_counter() - t0, sum(r.build_s for r in results),
-                       stats)
+    routes, cost = plans[best], costs[best]
+    swapped = honour_priorities(problem, routes)
+    if swapped is not routes:
+        routes, cost = swapped, total_cost(problem, swapped)
+        stats["priority_swaps"] = 1.0
+    return SolveResult(routes, cost, best, time.perf_counter() - t0, sum(r.build_s for r in results), stats)

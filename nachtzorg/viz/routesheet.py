@@ -11,13 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from html import escape
 
-from ..model import Scenario
+from ..model import REDACTED, Scenario  # noqa: F401  (REDACTED: re-exported for the sheet's tests)
 from ..plan import Plan, Route
 from .palette import nurse_colours, organisation_colours
 
 __all__ = ["access_notes", "route_sheet_html", "route_sheets"]
 
-REDACTED = "[code removed]"
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:1.5rem;color:#111}
@@ -34,22 +33,14 @@ tr.late td{background:#fde8e8}
 section.sheet{page-break-after:always;break-after:page;margin-bottom:2.5rem}
 section.sheet:last-of-type{page-break-after:auto;break-after:auto}
 .foot{font-size:.8rem;color:#555;margin-top:.4rem}
+.warn{font-size:.9rem;border-left:.3rem solid #c60;padding-left:.4rem;margin:.2rem 0 .6rem}
 @media print{body{margin:0}th{background:#eee !important;-webkit-print-color-adjust:exact;print-color-adjust:exact}}
 """
 
 
 def access_notes(scenario: Scenario | None) -> dict[str, str]:
-    """Client id -> access note for the sheet, with any key-safe code blanked out."""
-    if scenario is None:
-        return {}
-    notes: dict[str, str] = {}
-    for c in scenario.clients:
-        note = c.access_note or ""
-        code = c.key_safe_code.get_secret_value() if c.key_safe_code is not None else ""
-        if code and note:
-            note = note.replace(code, REDACTED)
-        notes[c.id] = note
-    return notes
+    """Client id -> access note for the sheet, with every key-safe code blanked out."""
+    return {} if scenario is None else scenario.access_notes()
 
 
 def _route_section(plan: Plan, r: Route, notes: dict[str, str], colour: str, org_colour: dict[str, str]) -> str:
@@ -89,7 +80,8 @@ def _route_section(plan: Plan, r: Route, notes: dict[str, str], colour: str, org
         f'<p class="meta">Night of {plan.date:%Y-%m-%d} &middot; {len(r.visits)} visits &middot; '
         f"{first.start:%H:%M}&ndash;{last.arrival:%H:%M} &middot; {r.distance_km:.1f} km, "
         f"{r.driving_min:.0f} min driving, {r.care_min:.0f} min care, {r.waiting_min:.0f} min waiting</p>"
-        f'<table class="route"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
+        + "".join(f'<p class="warn">{escape(w)}</p>' for w in plan.warnings)
+        + f'<table class="route"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
         '<p class="foot">Times are local. Windows: when care may start. Key-safe codes are never '
         "printed; they come from the secure channel of your organisation.</p></section>"
     )
