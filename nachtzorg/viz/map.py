@@ -29,8 +29,9 @@ FIT_MAX_ZOOM = 15
 #: Highest zoom of every map that clusters (folium's tile layers stop at 18). Leaflet.markercluster
 #: needs the map's zoom range, which a map without tiles (``tiles=None``) does not have otherwise.
 MAP_MAX_ZOOM = 18
-#: Stops closer than this on screen, pixels, form a cluster (a stop marker is 22 px wide).
-CLUSTER_RADIUS_PX = 40
+#: Stops closer than this on screen, pixels, form a cluster (a stop marker is 22 px wide, a
+#: cluster 30 px).
+CLUSTER_RADIUS_PX = 30
 #: With more used routes than this the layer list starts collapsed (open, it would cover the map)
 #: and route lines are drawn thinner and lighter (so the clusters stay readable over them).
 MANY_ROUTES = 8
@@ -52,9 +53,21 @@ _CSS = """
  padding:6px 9px;border:1px solid #999;border-radius:4px;font:12px/1.4 sans-serif;max-width:22rem}
 .nz-legend i{display:inline-block;width:11px;height:11px;border-radius:50%;margin-right:4px;vertical-align:-1px}
 .nz-legend b{display:block}
+.nz-cluster{border-radius:15px}
+.nz-cluster div{width:22px;height:22px;margin-left:4px;margin-top:4px;border-radius:11px;
+ font:bold 11px/22px sans-serif;text-align:center}
+.nz-cluster span{line-height:22px}
 .nz-legend .marker-cluster{display:inline-block;position:static;width:16px;height:16px;border-radius:8px;
  margin-right:4px;vertical-align:-3px}
 """
+
+#: Cluster icons 30 px wide (markercluster's default is 40), coloured by size as its default.
+_CLUSTER_ICON = """function (cluster) {
+    var n = cluster.getChildCount();
+    var size = n < 10 ? "small" : n < 100 ? "medium" : "large";
+    return L.divIcon({html: "<div><span>" + n + "</span></div>", iconSize: new L.Point(30, 30),
+                      className: "marker-cluster marker-cluster-" + size + " nz-cluster"});
+}"""
 
 
 def _window_text(s: Stop) -> str:
@@ -113,7 +126,7 @@ def _cluster_group(*, self_contained: bool) -> MarkerCluster:
     """One cluster group for all nurses' stops (not listed in the layer control itself)."""
     from .assets import MARKERCLUSTER
 
-    group = MarkerCluster(control=False, max_cluster_radius=CLUSTER_RADIUS_PX)
+    group = MarkerCluster(control=False, max_cluster_radius=CLUSTER_RADIUS_PX, icon_create_function=_CLUSTER_ICON)
     # Instance attributes shadow folium's class-level CDN links (markercluster 1.1.0): nothing
     # when the page inlines the plugin, else the CDN copy of the version it would inline.
     group.default_js = [] if self_contained else [

@@ -106,6 +106,7 @@ def test_stops_share_one_cluster_group_with_a_subgroup_per_nurse(assen_plan: Pla
     assert all(isinstance(layer, FeatureGroupSubGroup) and layer._group is groups[0] for layer in layers)
     html = m.get_root().render()
     assert html.count("L.markerClusterGroup(") == 1 and f'"maxClusterRadius": {CLUSTER_RADIUS_PX}' in html
+    assert ".options.iconCreateFunction" in html and "nz-cluster" in html  # 30 px cluster icons
     assert html.count("L.featureGroup.subGroup(") == len(layers)
     # every stop marker and route line is added to a nurse's sub-group, none to the map directly
     added_to = re.findall(r"var (?:marker|poly_line)_\w+ = L\.(?:marker|polyline)\(.*?\)\.addTo\((\w+)\);", html,
