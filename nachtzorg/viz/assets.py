@@ -245,7 +245,7 @@ def inline_css_urls(css: str, base: Path) -> str:
         ref = m.group(2).strip()
         if ref.startswith("data:"):
             return m.group(0)
-        if ref.startswith(("http:", "https:", "//")) or ref.startswith("#"):
+        if ref.startswith(("http:", "https:", "//", "#")):
             return "none"
         path = (base / ref.split("?")[0].split("#")[0]).resolve()
         if not path.is_file():

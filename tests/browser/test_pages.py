@@ -188,7 +188,7 @@ def test_quick_start_map_works_offline_on_a_fresh_install(chromium: Chromium, tm
     (tmp_path / "bin").mkdir()  # a PATH with no npm (and nothing else)
     env = {**os.environ, "PATH": str(tmp_path / "bin"), "NACHTZORG_ASSET_CACHE": str(tmp_path / "cache")}
     out = subprocess.run([str(exe), "plan", str(ASSEN), "--out", str(tmp_path / "out"), "--solution-limit", "20"],
-                         env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+                         env=env, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert out.returncode in (0, 3), out.stderr  # 3: written, with visits left unassigned (short search)
     assert not (tmp_path / "cache").exists()
     page = tmp_path / "out" / "map.html"

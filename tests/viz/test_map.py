@@ -13,8 +13,7 @@ from folium.plugins import FeatureGroupSubGroup, MarkerCluster
 from nachtzorg import Plan, SolveParams, plan_night
 from nachtzorg.synthetic import generate_night
 from nachtzorg.viz import assets
-from nachtzorg.viz.map import (CLUSTER_RADIUS_PX, FIT_MAX_ZOOM, FIT_PADDING_PX, MANY_ROUTES, map_html,
-                               plan_map)
+from nachtzorg.viz.map import CLUSTER_RADIUS_PX, FIT_MAX_ZOOM, FIT_PADDING_PX, MANY_ROUTES, map_html, plan_map
 from tests.viz.conftest import SECRET_CODES
 
 CDN_HOSTS = ("cdn.jsdelivr.net", "cdnjs.cloudflare.com", "code.jquery.com", "bootstrapcdn.com", "unpkg.com")
@@ -30,7 +29,7 @@ def twelve_nurse_plan() -> Plan:
 
 def fit_bounds_call(html: str) -> tuple[list[list[float]], dict]:
     """The bounds and options of the page's one ``fitBounds`` call on the map."""
-    calls = re.findall(r"map_[0-9a-f]+\.fitBounds\(\s*(\[\[.*?\]\]),\s*(\{.*?\})\s*\);", html, flags=re.S)
+    calls = re.findall(r"map_[0-9a-f]+\.fitBounds\(\s*(\[\[.*?\]\]),\s*(\{.*?\})\s*\);", html, flags=re.DOTALL)
     assert len(calls) == 1, calls
     return json.loads(calls[0][0]), json.loads(calls[0][1])
 
@@ -110,7 +109,7 @@ def test_stops_share_one_cluster_group_with_a_subgroup_per_nurse(assen_plan: Pla
     assert html.count("L.featureGroup.subGroup(") == len(layers)
     # every stop marker and route line is added to a nurse's sub-group, none to the map directly
     added_to = re.findall(r"var (?:marker|poly_line)_\w+ = L\.(?:marker|polyline)\(.*?\)\.addTo\((\w+)\);", html,
-                          flags=re.S)
+                          flags=re.DOTALL)
     visits = sum(len(r.visits) for r in assen_plan.routes if r.used)
     assert len(added_to) >= visits and all(a.startswith("feature_group_sub_group_") for a in added_to)
 
@@ -118,7 +117,7 @@ def test_stops_share_one_cluster_group_with_a_subgroup_per_nurse(assen_plan: Pla
 def test_clustered_map_has_a_zoom_range_even_without_tiles(assen_plan: Plan) -> None:
     """Leaflet.markercluster needs the map's maxZoom, which no tile layer gives with ``tiles=None``."""
     html = plan_map(assen_plan, tiles=None).get_root().render()
-    assert re.search(r"L\.map\([^;]*\"maxZoom\": 18", html, flags=re.S)
+    assert re.search(r"L\.map\([^;]*\"maxZoom\": 18", html, flags=re.DOTALL)
 
 
 def test_cluster_false_draws_plain_layers(assen_plan: Plan) -> None:
@@ -133,10 +132,10 @@ def test_many_routes_collapse_the_layer_list_and_thin_the_lines() -> None:
     plan = twelve_nurse_plan()
     assert sum(r.used for r in plan.routes) > MANY_ROUTES
     html = plan_map(plan).get_root().render()
-    assert re.search(r'L\.control\.layers\([^;]*"collapsed": true', html, flags=re.S)
+    assert re.search(r'L\.control\.layers\([^;]*"collapsed": true', html, flags=re.DOTALL)
     assert '"weight": 2' in html and '"weight": 3' not in html
     small = plan_map(twelve_nurse_plan().model_copy(update={"routes": plan.routes[:3]})).get_root().render()
-    assert re.search(r'L\.control\.layers\([^;]*"collapsed": false', small, flags=re.S)
+    assert re.search(r'L\.control\.layers\([^;]*"collapsed": false', small, flags=re.DOTALL)
 
 
 def test_map_acute_overlay_names_responder_and_escapes_label(assen_plan: Plan) -> None:
