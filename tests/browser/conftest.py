@@ -8,8 +8,10 @@ to keep the PNGs.
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -50,9 +52,24 @@ class Chromium:
             raise AssertionError(f"chromium exited {proc.returncode}: {proc.stderr[-2000:]}")
         return proc.stdout
 
-    def dom(self, page: Path, *, offline: bool = True) -> str:
-        """The serialised DOM after the page's scripts ran."""
-        return self._run(page.resolve().as_uri(), ["--dump-dom"], offline=offline)
+    def dom(self, page: Path, *, offline: bool = True, size: tuple[int, int] = (1200, 900)) -> str:
+        """The serialised DOM after the page's scripts ran, in a window of ``size`` pixels."""
+        return self._run(page.resolve().as_uri(), ["--dump-dom", f"--window-size={size[0]},{size[1]}"],
+                         offline=offline)
+
+    def evaluate(self, page: Path, expression: str, *, size: tuple[int, int] = (1200, 900)) -> object:
+        """The JSON value of a JavaScript ``expression`` evaluated after the page's own scripts.
+
+        A copy of the page gets one more ``<script>`` at its end that stores the value in an
+        attribute of ``<html>``; the original page is not changed.
+        """
+        probe = self.shots / f"probe-{page.name}"
+        script = ("<script>document.documentElement.setAttribute('data-nz-probe', "
+                  f"JSON.stringify((function(){{ return {expression}; }})()));</script>")
+        probe.write_text(page.read_text(encoding="utf-8") + script, encoding="utf-8")
+        m = re.search(r'<html[^>]*\sdata-nz-probe="([^"]*)"', self.dom(probe, size=size))
+        assert m, "the probe script did not run"
+        return json.loads(html.unescape(m.group(1)))
 
     def screenshot(self, page: Path, name: str, *, size: tuple[int, int] = (1200, 900),
                    offline: bool = True) -> Path:
