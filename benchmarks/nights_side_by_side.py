@@ -384,11 +384,15 @@ def _fmt_row(r: dict[str, Any]) -> str:
             f" {r['visits_served']:>4}/{r['visits']:<4} {lb:>3} {r['wall_s']:>7.2f}s{flag}")
 
 
-def print_night_table(night: Night, rows: list[dict[str, Any]]) -> None:
-    print(f"\n{night.name} [{night.variant}]: {night.visits} visits, {night.nurses_on_shift} nurses on shift")
+def _print_rows(rows: list[dict[str, Any]]) -> None:
     print(f"  {'seed':>4} {'solver':<10} {'nurses':>6} {'cost EUR':>10} {'km':>8} {'served':>9} {'lb':>3} {'wall':>8}")
     for r in rows:
         print(_fmt_row(r))
+
+
+def print_night_table(night: Night, rows: list[dict[str, Any]]) -> None:
+    print(f"\n{night.name} [{night.variant}]: {night.visits} visits, {night.nurses_on_shift} nurses on shift")
+    _print_rows(rows)
 
 
 def _spread(xs: list[float]) -> list[float] | None:
@@ -403,7 +407,7 @@ def summarise(rows: list[dict[str, Any]], solvers: list[str]) -> dict[str, Any]:
         sub = [r for r in rows if r["variant"] == variant]
         if not sub:
             continue
-        keys = sorted({(r["night"], r["seed"]) for r in sub})
+        keys = list(dict.fromkeys((r["night"], r["seed"]) for r in sub))  # in run order
         by = {(r["night"], r["seed"], r["solver"]): r for r in sub}
         names = [s for s in solvers if any(r["solver"] == s for r in sub)]
         common = [k for k in keys if all(_ok(by[(*k, s)]) for s in names if (*k, s) in by)]
@@ -418,7 +422,10 @@ def summarise(rows: list[dict[str, Any]], solvers: list[str]) -> dict[str, Any]:
                 "mean_wall_s": round(statistics.fmean(r["wall_s"] for r in mine), 2) if mine else None,
             }
         spread: dict[str, dict[str, Any]] = {}
-        for night in sorted({r["night"] for r in sub}):
+        best: dict[str, int | None] = {}
+        for night in dict.fromkeys(r["night"] for r in sub):
+            seen = [r["nurses"] for r in sub if r["night"] == night and _ok(r)]
+            best[night] = min(seen) if seen else None
             spread[night] = {}
             for s in names:
                 ok = [r for r in sub if r["night"] == night and r["solver"] == s and _ok(r)]
@@ -427,7 +434,11 @@ def summarise(rows: list[dict[str, Any]], solvers: list[str]) -> dict[str, Any]:
                 lbs = [r["lower_bound"] for r in ok if r["lower_bound"] is not None]
                 if s == "nachtzorg":
                     spread[night][s]["lower_bound"] = max(lbs) if lbs else None
-        part: dict[str, Any] = {"solvers": stats, "common_runs": len(common), "runs": len(keys), "spread": spread}
+        for s in names:  # how often a solver found the fewest nurses any run found for that night
+            mine = [r for r in sub if r["solver"] == s]
+            stats[s]["runs_at_best_nurses"] = sum(_ok(r) and r["nurses"] == best[r["night"]] for r in mine)
+        part: dict[str, Any] = {"solvers": stats, "common_runs": len(common), "runs": len(keys), "spread": spread,
+                                "best_nurses": best}
         if variant == "full" and "nachtzorg" in names:
             with_lb = [by[(*k, "nachtzorg")] for k in keys if (*k, "nachtzorg") in by
                        and by[(*k, "nachtzorg")]["lower_bound"] is not None and _ok(by[(*k, "nachtzorg")])]
@@ -471,10 +482,12 @@ def print_summary(summary: dict[str, Any]) -> None:
     for variant, part in summary.items():
         print(f"\n== {variant} nights: per solver (means over the {part['common_runs']} of {part['runs']} runs "
               f"every solver solved feasibly and completely)")
-        print(f"  {'solver':<10} {'runs ok':>8} {'mean nurses':>11} {'mean cost EUR':>13} {'mean wall':>9}")
+        print(f"  {'solver':<10} {'runs ok':>8} {'mean nurses':>11} {'mean cost EUR':>13} {'mean wall':>9}"
+              f" {'at fewest nurses seen':>21}")
         for s, st in part["solvers"].items():
             print(f"  {s:<10} {st['feasible_complete']:>3}/{st['runs']:<4} {f(st['mean_nurses'], '.2f'):>11} "
-                  f"{f(st['mean_cost_eur'], ',.2f'):>13} {f(st['mean_wall_s'], '.2f'):>8}s")
+                  f"{f(st['mean_cost_eur'], ',.2f'):>13} {f(st['mean_wall_s'], '.2f'):>8}s"
+                  f" {st['runs_at_best_nurses']:>14} of {st['runs']:<4}")
         if "pairs" in part:
             print("  per run, nachtzorg vs PyVRP:")
             print(f"    {'night':<16} {'seed':>4} {'nurse diff':>10} {'cost ratio':>10}")
@@ -492,14 +505,32 @@ def print_summary(summary: dict[str, Any]) -> None:
         if "nurses_at_lower_bound" in part:
             print(f"  nachtzorg nurses equal the lower bound in {f(part['nurses_at_lower_bound'])} of "
                   f"{part['runs_with_lower_bound']} runs that report one")
-        print("  spread over seeds (min/median/max, feasible complete runs):")
+        print("  spread over seeds (min/median/max, feasible complete runs; fewest nurses any run found):")
         for night, per in part["spread"].items():
-            cells = []
+            cells = [f"fewest {f(part['best_nurses'][night])}"]
             for s, sp in per.items():
                 lb = f", lb {sp['lower_bound']}" if sp.get("lower_bound") is not None else ""
                 cells.append(f"{s} nurses {trio(sp['nurses'], 'g')} cost {trio(sp['cost_eur'], ',.0f')}"
                              f" ({sp['runs_ok']} ok{lb})")
             print(f"    {night:<16} " + " | ".join(cells))
+
+
+def reprint(path: Path) -> int:
+    """The night tables and the summary of the rows in an earlier ``--json`` document."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        rows, solvers = doc["rows"], doc["config"]["solvers"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        print(f"--from-json {path}: not a nights_side_by_side --json file ({type(exc).__name__}: "
+              f"{str(exc)[:80]})", file=sys.stderr)
+        return 2
+    print(f"# from {path}: {json.dumps(doc['config'])}")
+    for night, variant in dict.fromkeys((r["night"], r["variant"]) for r in rows):
+        mine = [r for r in rows if (r["night"], r["variant"]) == (night, variant)]
+        print(f"\n{night} [{variant}]: {mine[0]['visits']} visits, {mine[0]['nurses_on_shift']} nurses on shift")
+        _print_rows(mine)
+    print_summary(summarise(rows, solvers))
+    return 0
 
 
 # ------------------------------------------------------------------ main
@@ -518,7 +549,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS,
                     help="comparable: one nurse, one hard window (both solvers); full: as generated (nachtzorg)")
     ap.add_argument("--json", type=Path, default=None, help="also write all rows and the summary to this file")
+    ap.add_argument("--from-json", type=Path, default=None,
+                    help="solve nothing: print the tables and summary of the rows of an earlier --json file")
     args = ap.parse_args(argv)
+    if args.from_json is not None:
+        return reprint(args.from_json)
     for opt in ("seeds", "night_seeds", "sizes"):
         vals = getattr(args, opt)
         if len(set(vals)) != len(vals):

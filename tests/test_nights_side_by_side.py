@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 pytest.importorskip("pyvrp")
@@ -151,3 +153,38 @@ def test_bad_options_are_refused(capsys) -> None:
     with pytest.raises(SystemExit):
         sbs.main(["--sizes", "30", "50", "--nurses", "3"])
     assert "one positive count per --sizes value" in capsys.readouterr().err
+
+
+def test_full_night_is_judged_by_the_same_cost_and_route_check() -> None:
+    """On a night with two-nurse visits and lateness, nachtzorg's plan passes check_plan and our
+    route check (both places of a two-nurse visit on different nurses), and the costs agree."""
+    (full,) = sbs.make_nights([20], [1], ["full"], nurses={20: 3})
+    assert any(len(nodes) == 2 for nodes in full.problem.task_nodes)
+    run = sbs.run_nachtzorg(full, time_limit=None, seed=0, solution_limit=60)
+    row = sbs.judge(full, "nachtzorg", 0, None, run)
+    assert row["check_plan_ok"] and row["route_check_ok"] and row["complete"], row["issues"]
+    assert row["cost_eur"] == pytest.approx(run.plan.kpis.cost_eur, abs=0.006)
+    assert row["lower_bound"] == sbs.nurses_lower_bound(run.plan)
+    two = next(nodes for nodes in full.problem.task_nodes if len(nodes) == 2)
+    holders = [v for v, r in enumerate(run.routes) if set(r) & set(two)]
+    merged = [list(r) for r in run.routes]
+    for v in holders[1:]:
+        merged[v] = [n for n in merged[v] if n not in two]
+    merged[holders[0]] = [n for n in merged[holders[0]] if n not in two] + list(two)
+    assert any("one nurse holds two" in i for i in sbs.check_routes(full.problem, merged).issues)
+
+
+def test_from_json_reprints_tables_and_summary(tmp_path, night20, runs, capsys) -> None:
+    """--from-json prints the night tables and the summary of saved rows without solving."""
+    rows = [sbs.judge(night20, name, 0, None, run) for name, run in zip(("nachtzorg", "pyvrp"), runs)]
+    path = tmp_path / "rows.json"
+    path.write_text(json.dumps({"config": {"solvers": ["nachtzorg", "pyvrp"]}, "rows": rows}))
+    assert sbs.main(["--from-json", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert f"{night20.name} [comparable]: 20 visits, 3 nurses on shift" in out
+    more = int(rows[0]["nurses"] > rows[1]["nurses"])
+    assert f"nachtzorg used more nurses than PyVRP in {more} of 1 runs" in out
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    assert sbs.main(["--from-json", str(bad)]) == 2
+    assert "not a nights_side_by_side --json file" in capsys.readouterr().err
