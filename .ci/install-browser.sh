@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Install headless Chromium (Debian's 'chromium') for the browser tests when it is missing,
-# and prefetch Leaflet from the npm registry for self-contained maps. Never fails the build:
-# without them the browser tests skip with a reason.
+# Install headless Chromium (Debian's 'chromium') for the browser tests when it is missing.
+# Never fails the build: without it the browser tests skip with a reason. (Leaflet ships with
+# the package; `python -m nachtzorg.viz.assets --verify` compares it with npm's when online.)
 set -u
 if [ ! -x /usr/bin/chromium ]; then
   SUDO=""
@@ -13,10 +13,5 @@ if [ ! -x /usr/bin/chromium ]; then
   else
     echo "install-browser: no apt-get; browser tests will skip" >&2
   fi
-fi
-PY=${PYTHON:-python3}
-if [ -x .venv/bin/python ]; then PY=.venv/bin/python; fi
-if command -v npm >/dev/null 2>&1; then
-  "$PY" -m nachtzorg.viz.assets >/dev/null 2>&1 || echo "install-browser: could not prefetch Leaflet from npm" >&2
 fi
 exit 0

@@ -55,7 +55,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from nachtzorg import Plan, Problem, Scenario, SolveParams, check_plan, compile_scenario, plan_night
-from nachtzorg.io.writers import atomic_write_text
+from nachtzorg.atomic import write_text as atomic_write_text
 from nachtzorg.synthetic import generate_night
 
 #: visits -> nurses on shift: about half as many again as the nights need (roughly one nurse per

@@ -10,18 +10,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import logging
 from pathlib import Path
 from typing import Any
 
 from ..atomic import write_set
 from ..model import Scenario
 from ..plan import Plan
-from ..viz import assets
 from ..viz.map import map_html
 from ..viz.routesheet import route_sheet_html
-
-log = logging.getLogger(__name__)
 
 OUTPUT_FILES = ("plan.json", "routes.csv", "routes.geojson", "map.html", "routes.html")
 
@@ -79,20 +75,13 @@ def routes_geojson(plan: Plan) -> dict[str, Any]:
 
 
 def render_outputs(plan: Plan, scenario: Scenario) -> dict[str, str]:
-    """The contents of the output files, rendered in memory.
-
-    ``map.html`` inlines Leaflet (an archived nightly map then draws its routes without
-    internet) when Leaflet is in the local asset cache (``python -m nachtzorg.viz.assets``
-    fetches it from the npm registry); otherwise it links the CDN and says so in the log.
-    """
-    offline = assets.is_cached()
-    if not offline:
-        log.info("Leaflet is not cached locally: map.html links the CDN (run python -m nachtzorg.viz.assets)")
+    """The contents of the output files, rendered in memory (``map.html`` inlines the Leaflet
+    shipped with the package, so an archived nightly map draws its routes without internet)."""
     return {
         "plan.json": plan.to_json(),
         "routes.csv": routes_csv(plan, scenario),
         "routes.geojson": json.dumps(routes_geojson(plan), indent=1),
-        "map.html": map_html(plan, self_contained=offline),
+        "map.html": map_html(plan, self_contained=True),
         "routes.html": route_sheet_html(plan, scenario),
     }
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from nachtzorg import Plan, Scenario, SolveParams, plan_night
+from nachtzorg import Plan, Scenario, SolveParams, Tuning, plan_night
 from nachtzorg.synthetic import generate_night
 from nachtzorg.viz.map import map_html
 from nachtzorg.viz.routesheet import route_sheet_html
@@ -32,8 +32,7 @@ CLUSTER = re.compile(r'<div class="leaflet-marker-icon marker-cluster[^"]*"[^>]*
 def night_of_1000() -> Plan:
     """1,000 visits, 40 nurses, 4 organisations, planned cheaply (first solution only, about 4 s)."""
     return plan_night(generate_night(1000, 40, 4, seed=1),
-                      SolveParams(time_limit_s=None, solution_limit=1, first_solution="path_cheapest_arc",
-                                  metaheuristic="greedy"))
+                      SolveParams(time_limit_s=None, solution_limit=1, tuning=Tuning(first_solution="path_cheapest_arc", metaheuristic="greedy")))
 
 
 def map_var(page: Path) -> str:

@@ -10,7 +10,7 @@ import folium
 import pytest
 from folium.plugins import FeatureGroupSubGroup, MarkerCluster
 
-from nachtzorg import Plan, SolveParams, plan_night
+from nachtzorg import Plan, SolveParams, Tuning, plan_night
 from nachtzorg.synthetic import generate_night
 from nachtzorg.viz import assets
 from nachtzorg.viz.map import CLUSTER_RADIUS_PX, FIT_MAX_ZOOM, FIT_PADDING_PX, MANY_ROUTES, map_html, plan_map
@@ -23,8 +23,7 @@ CDN_HOSTS = ("cdn.jsdelivr.net", "cdnjs.cloudflare.com", "code.jquery.com", "boo
 def twelve_nurse_plan() -> Plan:
     """A synthetic night of 200 visits and 12 nurses (all used: more than MANY_ROUTES), planned cheaply."""
     night = generate_night(200, 12, 4, seed=1)
-    return plan_night(night, SolveParams(time_limit_s=None, solution_limit=1, first_solution="path_cheapest_arc",
-                                         metaheuristic="greedy"))
+    return plan_night(night, SolveParams(time_limit_s=None, solution_limit=1, tuning=Tuning(first_solution="path_cheapest_arc", metaheuristic="greedy")))
 
 
 def fit_bounds_call(html: str) -> tuple[list[list[float]], dict]:
