@@ -143,11 +143,13 @@ def quick_options(live: LiveNight, rem: Remaining, call_ref: str, *,
 
 
 def rank_key(policy: str):
-    """Sort key of options for ``policy`` (best first)."""
+    """Sort key of options for ``policy`` (best first). Under every policy an option that pushes a
+    planned visit past its allowed lateness (a hard cap) comes after every option that does not."""
     if policy == "nearest":
-        return lambda o: (max(o.positions), o.start, o.added_late_s, o.extra_m)
-    return lambda o: (not o.norm_met, *((o.caps_broken, o.added_late_s, o.overtime_s, o.extra_m, o.start)
-                                        if o.norm_met else (o.start, o.added_late_s, o.extra_m)))
+        return lambda o: (o.caps_broken > 0, max(o.positions), o.start, o.added_late_s, o.extra_m)
+    return lambda o: (o.caps_broken > 0, not o.norm_met,
+                      *((o.caps_broken, o.added_late_s, o.overtime_s, o.extra_m, o.start)
+                        if o.norm_met else (o.start, o.caps_broken, o.added_late_s, o.extra_m)))
 
 
 def ranked_options(options: list[Option], policy: str) -> list[Option]:
@@ -352,6 +354,8 @@ def dispatch(state: NightState, call: AcuteCall | dict, now: str | int, *, polic
         raise AcuteInputError(f"call {call.id!r} is received at {clock.label(received)}, after now {clock.label(t)}")
     if call.id in {c.id for c in state.calls} | set(state.backup_calls) | {v.id for v in sc.visits}:
         raise AcuteInputError(f"call id {call.id!r} is already used in this night")
+    if call.client is not None and call.client not in {c.id for c in sc.clients}:
+        raise AcuteInputError(f"call {call.id!r}: client {call.client!r} is not a client of this night")
     check_call_location(state, call, travel, max_call_km)
     live = live.advance(t, travel)
     pick = None
@@ -362,11 +366,14 @@ def dispatch(state: NightState, call: AcuteCall | dict, now: str | int, *, polic
         pick = (tuple(live.vehicle(x) for x in shifts), tuple(int(k) for k in after))
     dec = decide(live.with_call(call, received), call.id, travel, policy, reopt_time_s=reoptimise_s,
                  reopt_solutions=reopt_solutions, choose=pick)
-    ranked = [_describe(o, i + 1, dec.remaining, clock) for i, o in enumerate(dec.options)]
-    idx = next((i for i, o in enumerate(dec.options) if o is dec.chosen), None)
-    chosen = ranked[idx] if idx is not None else None
-    if dec.chosen is not None and idx is None:  # re-optimised routes
-        chosen = _describe(dec.chosen, 0, dec.remaining, clock)
+    options = list(dec.options)
+    if dec.chosen is not None and all(o is not dec.chosen for o in options):
+        options.insert(0, dec.chosen)  # re-optimised routes: the choice heads the ranking
+    elif dec.chosen is not None and choose is None:
+        options.remove(dec.chosen)
+        options.insert(0, dec.chosen)
+    ranked = [_describe(o, i + 1, dec.remaining, clock) for i, o in enumerate(options)]
+    chosen = next((d for d, o in zip(ranked, options) if o is dec.chosen), None)
     norm_min = call.norm_s / 60
     if chosen is None:
         msg = (f"Call {call.id}: no qualified nurse on shift can go; call the back-up team.")
@@ -377,6 +384,10 @@ def dispatch(state: NightState, call: AcuteCall | dict, now: str | int, *, polic
         msg = (f"Call {call.id}: {'+'.join(chosen.shifts)} goes, on site at {chosen.arrival} "
                f"({chosen.response_min:.0f} min, norm {norm_min:.0f} min met); "
                f"{chosen.late_visits} planned stop(s) late, +{chosen.added_late_min:.0f} min.")
+    if chosen is not None and chosen.caps_broken:
+        every = "every option" if all(o.caps_broken for o in options) else "the chosen option"
+        msg = (f"WARNING: {every} pushes {chosen.caps_broken} planned visit(s) past the lateness they allow. "
+               + msg)
     if chosen is None or (dec.backup and choose is None):
         # the team keeps its routes; the call goes to the back-up (unless the dispatcher chose)
         new_state = from_live(state, live, backup_calls=[*state.backup_calls, call.id])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nachtzorg.acute import AcuteInputError, NightState, advance_state, apply_events, dispatch
+from nachtzorg.acute import AcuteInputError, NightState, advance_state, apply_events, dispatch, initial_state
 
 from .conftest import call_at
 
@@ -86,3 +86,30 @@ def test_dispatcher_can_assign_another_ranked_option(pair_night):
     assert "c6" in d2.state.nurse(other.shifts[0]).remaining
     with pytest.raises(AcuteInputError, match="not among the options"):
         dispatch(state, call_at("c6", 0.5), "02:10", choose=(other.shifts, [7]))
+
+
+def test_an_option_that_breaks_a_lateness_cap_is_never_recommended_over_one_that_does_not(small_plan_files):
+    """Under every policy the ranking puts options breaking no cap first; when every option breaks
+    one, the message says so first; the chosen option heads the ranking, also after re-optimising."""
+    import json
+
+    from nachtzorg import Plan, Scenario
+
+    scen, plan_file = small_plan_files
+    scenario = Scenario.load(scen)
+    plan = Plan.load(plan_file)
+    state = initial_state(scenario, plan)
+    for now in ("23:30", "01:00", "02:30", "04:00"):
+        for policy in ("nearest", "least_disruption", "reoptimise"):
+            call = {"id": f"c-{now.replace(':', '')}-{policy}", "location": scenario.clients[3].location.model_dump(),
+                    "received": now, "duration_min": 25}
+            d = dispatch(state, call, now, policy=policy, reoptimise_s=None, reopt_solutions=5)
+            caps = [o.caps_broken > 0 for o in d.options]
+            assert caps == sorted(caps), (now, policy, caps)  # no cap-free option after a cap-breaking one
+            if d.chosen is not None:
+                assert d.options[0] == d.chosen
+                if all(caps):
+                    assert d.message.startswith("WARNING: every option")
+                elif not caps[0]:
+                    assert not d.message.startswith("WARNING")
+            assert json.loads(d.to_json(include_state=False))["options"][0]["rank"] == 1

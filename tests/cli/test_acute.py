@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from nachtzorg.cli import main
 from tests.conftest import ROOT
 
@@ -40,3 +42,35 @@ def test_simulate_missing_file(capsys):
     """A missing scenario file exits 2 with one line."""
     assert main(["simulate", "/nope.json", "--nights", "1"]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--reopt-time", "-1"], "--reopt-time must be"), (["--reopt-time", "0"], "--reopt-time must be"),
+    (["--reopt-time", "nan"], "--reopt-time must be"), (["--reopt-time", "inf"], "--reopt-time must be"),
+])
+def test_dispatch_bad_options_exit_2(capsys, small_plan_files, extra, message):
+    """Nonsense budgets are one clear line and exit 2, never a traceback nor silently accepted."""
+    scen, plan = small_plan_files
+    assert main(["dispatch", scen, plan, CALL, "--now", "02:15", *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_dispatch_refuses_unknown_client_empty_events_and_a_directory_as_state_out(tmp_path, capsys, small_plan_files):
+    """An unknown client in the call, an events file that is not a list, --state-out naming a
+    directory: exit 2 with the reason, and no file is written anywhere."""
+    scen, plan = small_plan_files
+    call = tmp_path / "call.json"
+    call.write_text(json.dumps({"id": "x1", "location": {"lat": 52.99, "lon": 6.56}, "client": "nobody"}))
+    assert main(["dispatch", scen, plan, str(call), "--now", "02:15"]) == 2
+    assert "not a client of this night" in capsys.readouterr().err
+    events = tmp_path / "events.json"
+    events.write_text("{}")
+    assert main(["dispatch", scen, plan, CALL, "--now", "02:15", "--events", str(events)]) == 2
+    assert "JSON list of events" in capsys.readouterr().err
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    assert main(["dispatch", scen, plan, CALL, "--now", "02:15", "--state-out", str(out_dir)]) == 2
+    assert "is a directory" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before

@@ -116,3 +116,63 @@ def test_plan_rejects_zero_workers_before_reading_anything(tmp_path, capsys):
     assert main(["plan", str(tmp_path / "missing.json"), "--out", str(out), "--workers", "0"]) == 2
     assert "--workers must be >= 1, got 0" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_an_internal_error_has_its_own_exit_code_and_a_traceback_file(tmp_path, capsys, monkeypatch):
+    """A bug (not bad input) exits 70 with one line naming a private file that holds the traceback."""
+    import nachtzorg.planner
+
+    def boom(*a, **kw):
+        raise RuntimeError("something inside broke")
+
+    monkeypatch.setattr(nachtzorg.planner, "plan_night", boom)
+    monkeypatch.setenv("NACHTZORG_CRASH_DIR", str(tmp_path))
+    code = main(["plan", str(ASSEN), "--out", str(tmp_path / "out"), *FAST])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 70 and len(err) == 1 and "internal error" in err[0]
+    (report,) = tmp_path.glob("nachtzorg-crash-*.txt")
+    assert str(report) in err[0] and "something inside broke" in report.read_text()
+    assert report.stat().st_mode & 0o077 == 0
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_bad_output_place_fails_before_the_solve(tmp_path, capsys):
+    """--out naming a file: exit 2 at once, one line, nothing planned or written."""
+    f = tmp_path / "taken"
+    f.write_text("x")
+    code = main(["plan", str(ASSEN), "--out", str(f), "--time-limit", "60"])
+    err = capsys.readouterr().err
+    assert code == 2 and "not a directory" in err and err.count("\n") == 1 and f.read_text() == "x"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('{"name": "ring twice \\ud83d"}', "lone UTF-16 surrogate"),
+    ("[" * 1000 + "]" * 1000, "nested deeper than"),
+])
+def test_validate_gives_one_line_for_broken_text_and_echoes_no_file(tmp_path, capsys, text, message):
+    """A cut emoji or JSON nested 1,000 deep: one clear line naming the place, never the file's content."""
+    p = tmp_path / "s.json"
+    data = json.loads(ASSEN.read_text())
+    data["clients"][0]["key_safe_code"] = "KSC-1-SECRET"
+    body = json.dumps(data)
+    p.write_text(body[:-1] + ', "x": ' + text + "}" if text.startswith("{") else text)
+    assert main(["validate", str(p)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "KSC-1-SECRET" not in err and len(err) < 600 and "Traceback" not in err
+
+
+def test_codes_typed_into_notes_never_reach_any_output(tmp_path, capsys):
+    """Every client's key-safe code planted, and one typed into another client's note: no output
+    file and no line of stdout/stderr holds any code; the CSV shows the note with the code removed."""
+    data = json.loads(ASSEN.read_text())
+    for i, c in enumerate(data["clients"]):
+        c["key_safe_code"] = f"KSC-{i}-SECRET"
+    data["clients"][1]["access_note"] = "key safe, code KSC-0-SECRET"
+    out = tmp_path / "out"
+    code = main(["plan", str(_write(tmp_path, data)), "--out", str(out), *FAST])
+    std = capsys.readouterr()
+    assert code in (0, 3)
+    texts = [std.out, std.err] + [p.read_text(errors="replace") for p in out.iterdir()]
+    assert not any("SECRET" in t for t in texts)
+    rows = list(csv.DictReader((out / "routes.csv").open()))
+    assert any("[code removed]" in r["access_note"] for r in rows)
