@@ -21,14 +21,16 @@ _API: dict[str, str] = {
     # the data models in and out
     "Scenario": "model", "Organisation": "model", "Client": "model", "Visit": "model", "Shift": "model",
     "TimeWindow": "model", "LatLon": "model", "TravelSettings": "model", "StraightLineSettings": "model",
-    "RoadGraphSettings": "model", "OsrmSettings": "model", "scenario_json_schema": "model",
+    "RoadGraphSettings": "model", "OsrmSettings": "model", "MatrixSettings": "model", "Break": "model",
+    "Dependency": "model", "scenario_json_schema": "model",
     "NightClock": "nighttime",
     "Plan": "plan", "Route": "plan", "Stop": "plan", "Unassigned": "plan", "KPIs": "plan",
     "NachtzorgError": "exceptions", "InputError": "exceptions", "TravelError": "exceptions",
     "PlanMismatchError": "exceptions", "SolverError": "exceptions",
     # travel
     "TravelMatrix": "travel", "TravelProvider": "travel", "StraightLineTravel": "travel",
-    "RoadGraphTravel": "travel", "OsrmTravel": "travel", "CachedTravel": "travel", "provider_for": "travel",
+    "RoadGraphTravel": "travel", "OsrmTravel": "travel", "CachedTravel": "travel", "MatrixTravel": "travel",
+    "provider_for": "travel",
     # the problem and its builder, timing, the solver
     "Problem": "problem", "ProblemBuilder": "problem", "CompiledNight": "problem",
     "compile_scenario": "problem", "schedule_routes": "schedule",
@@ -46,15 +48,17 @@ if TYPE_CHECKING:  # pragma: no cover - the same names, for type checkers and re
     from .compare import compare_travel, drive_plan  # noqa: F401
     from .exceptions import InputError, NachtzorgError, PlanMismatchError, SolverError, TravelError  # noqa: F401
     from .io.writers import write_outputs  # noqa: F401
-    from .model import (Client, LatLon, Organisation, OsrmSettings, RoadGraphSettings, Scenario, Shift,  # noqa: F401
-                        StraightLineSettings, TimeWindow, TravelSettings, Visit, scenario_json_schema)
+    from .model import (Break, Client, Dependency, LatLon, MatrixSettings, Organisation, OsrmSettings,  # noqa: F401
+                        RoadGraphSettings, Scenario, Shift, StraightLineSettings, TimeWindow, TravelSettings, Visit,
+                        scenario_json_schema)
     from .nighttime import NightClock  # noqa: F401
     from .plan import KPIs, Plan, Route, Stop, Unassigned  # noqa: F401
     from .planner import build_plan, plan_night  # noqa: F401
     from .problem import CompiledNight, Problem, ProblemBuilder, compile_scenario  # noqa: F401
     from .schedule import schedule_routes  # noqa: F401
     from .solve import SolveParams, SolveResult, Tuning  # noqa: F401
-    from .travel import (CachedTravel, OsrmTravel, RoadGraphTravel, StraightLineTravel, TravelMatrix,  # noqa: F401
+    from .travel import (CachedTravel, MatrixTravel, OsrmTravel, RoadGraphTravel, StraightLineTravel,  # noqa: F401
+                         TravelMatrix,
                          TravelProvider, provider_for)
     from .viz.map import plan_map  # noqa: F401
 

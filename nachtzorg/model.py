@@ -40,6 +40,11 @@ NightTime = Annotated[
     Field(max_length=40, description="Local time of night HH:MM (00-11 = next morning) or ISO datetime with offset"),
 ]
 Qualification = Annotated[int, Field(ge=1, le=5, description="Qualification level 1-5 (4/5: registered nurse)")]
+Skill = Annotated[
+    str,
+    Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
+          description="A skill a visit needs and a nurse has, e.g. 'wound_care' (letters, digits, _ . -)"),
+]
 
 #: The longest night a scenario may describe, in hours (shifts and windows must fit).
 MAX_NIGHT_HOURS = 24
@@ -77,6 +82,12 @@ class Client(_Frozen):
         description="How to get in, printed on route sheets (never the key-safe code)",
     )
     key_safe_code: SecretStr | None = Field(default=None, description="Never written to any output")
+    excluded_nurses: list[Id] = Field(default_factory=list, max_length=100,
+                                      description="Nurses (pseudonymous ids) this client must not get")
+    preferred_nurses: list[Id] = Field(default_factory=list, max_length=100,
+                                       description="Nurses this client prefers (continuity of care)")
+    preference_cost_eur: float = Field(default=10.0, ge=0, le=MAX_PENALTY_EUR,
+                                       description="Cost of a visit by a nurse not among preferred_nurses, euros")
 
 
 class TimeWindow(_Frozen):
@@ -84,6 +95,23 @@ class TimeWindow(_Frozen):
 
     start: NightTime
     end: NightTime
+
+
+class Dependency(_Frozen):
+    """This visit starts between ``min_gap_min`` and ``max_gap_min`` after ``visit`` starts,
+    by the ``same`` nurse, a ``different`` one, or ``any``. Binds when both are served."""
+
+    visit: Id
+    min_gap_min: float = Field(default=0.0, ge=0, le=MAX_NIGHT_HOURS * 60, description="Minutes, at least")
+    max_gap_min: float | None = Field(default=None, ge=0, le=MAX_NIGHT_HOURS * 60,
+                                      description="Minutes, at most (none: no upper bound)")
+    nurse: Literal["any", "same", "different"] = "any"
+
+    @model_validator(mode="after")
+    def _gaps(self) -> Dependency:
+        if self.max_gap_min is not None and self.max_gap_min < self.min_gap_min:
+            raise ValueError(f"max_gap_min ({self.max_gap_min:g}) is below min_gap_min ({self.min_gap_min:g})")
+        return self
 
 
 class Visit(_Frozen):
@@ -95,13 +123,17 @@ class Visit(_Frozen):
     windows: list[TimeWindow] = Field(min_length=1)
     duration_min: float = Field(gt=0, le=8 * 60, description="Care duration, minutes")
     qualification: Qualification = 3
+    skills: list[Skill] = Field(default_factory=list, max_length=20,
+                                description="Skills the nurse needs, all of them (besides the level)")
     nurses: Literal[1, 2] = Field(default=1, description="2 = both nurses start together (dubbele zorg)")
+    after: list[Dependency] = Field(default_factory=list, max_length=10,
+                                    description="Visits this one follows, with the gap and which nurse")
     care: str | None = Field(default=None, max_length=80, description="Kind of care, e.g. 'medication'")
     priority: int = Field(default=1, ge=1, le=10, description="Higher is dropped last when the night is full")
     optional: bool = Field(default=False, description="May be skipped at cost penalty_eur")
     penalty_eur: float | None = Field(default=None, ge=0, le=MAX_PENALTY_EUR,
                                       description="Cost of skipping an optional visit, euros")
-    max_lateness_min: float = Field(default=0, ge=0, le=240, description="Hard cap on lateness, minutes")
+    max_lateness_min: float = Field(default=0, ge=0, le=MAX_NIGHT_HOURS * 60, description="Hard cap on lateness, minutes")
     lateness_cost_per_min_eur: float | None = Field(default=None, ge=0, le=MAX_RATE_EUR,
                                                     description="Cost of lateness, euros per minute")
 
@@ -114,17 +146,37 @@ class Visit(_Frozen):
         return self
 
 
+class Break(_Frozen):
+    """A break of ``duration_min`` that starts between ``earliest_start`` and ``latest_start``,
+    taken anywhere (in the car, or while waiting at a door), never during care."""
+
+    duration_min: float = Field(gt=0, le=240, description="Minutes")
+    earliest_start: NightTime
+    latest_start: NightTime
+
+
 class Shift(_Frozen):
     """One nurse's night shift: where and when she starts and ends, and what she costs."""
 
     id: Id
+    nurse: Id | None = Field(default=None, description="The nurse's pseudonymous id (default: the shift id); "
+                                                       "clients name nurses by it")
     qualification: Qualification
+    skills: list[Skill] = Field(default_factory=list, max_length=50, description="The nurse's skills")
     start_location: LatLon
     end_location: LatLon | None = Field(default=None, description="Defaults to start_location")
     start_time: NightTime
     end_time: NightTime
     cost_per_shift_eur: float = Field(default=450.0, ge=0, le=MAX_SHIFT_EUR, description="Cost of the shift if used, euros")
     cost_per_km_eur: float = Field(default=0.30, ge=0, le=MAX_RATE_EUR, description="Cost per km driven, euros")
+    breaks: list[Break] = Field(default_factory=list, max_length=10, description="Breaks the nurse takes if she works")
+    overtime_max_min: float = Field(default=0, ge=0, le=8 * 60, description="How long the shift may run over its end")
+    overtime_cost_per_min_eur: float = Field(default=0, ge=0, le=MAX_RATE_EUR, description="Cost of overtime, per minute")
+
+    @property
+    def nurse_id(self) -> str:
+        """The nurse's pseudonymous id (the shift id when none is given)."""
+        return self.nurse or self.id
 
     @property
     def end_point(self) -> LatLon:
@@ -173,6 +225,31 @@ class OsrmSettings(_TravelCommon):
     max_snap_m: float = Field(default=500.0, gt=0, description="Farthest a point may lie from a road, metres")
 
 
+NonNegative = Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)]
+
+
+class MatrixSettings(_TravelCommon):
+    """Travel times and distances given as matrices over a list of places (what a user gets
+    from their own routing service). Every client and shift place must be one of ``locations``
+    (the same coordinates); row ``i`` of each matrix is ``locations[i]``."""
+
+    provider: Literal["matrix"] = "matrix"
+    locations: list[LatLon] = Field(min_length=1, max_length=5000)
+    duration_s: list[list[NonNegative]] = Field(description="Driving time from row to column place, seconds")
+    distance_m: list[list[NonNegative]] = Field(description="Driving distance from row to column place, metres")
+
+    @model_validator(mode="after")
+    def _square(self) -> MatrixSettings:
+        n = len(self.locations)
+        for name in ("duration_s", "distance_m"):
+            rows = getattr(self, name)
+            if len(rows) != n or any(len(r) != n for r in rows):
+                raise ValueError(f"{name} must be {n} x {n}, one row and column per location")
+        if len({(p.lat, p.lon) for p in self.locations}) != n:
+            raise ValueError("locations must be distinct")
+        return self
+
+
 def _travel_kind(value: Any) -> str | None:
     if isinstance(value, dict):
         return value.get("provider", "straight_line")
@@ -182,11 +259,12 @@ def _travel_kind(value: Any) -> str | None:
 TravelSettings = Annotated[
     Annotated[StraightLineSettings, Tag("straight_line")]
     | Annotated[RoadGraphSettings, Tag("road_graph")]
-    | Annotated[OsrmSettings, Tag("osrm")],
+    | Annotated[OsrmSettings, Tag("osrm")]
+    | Annotated[MatrixSettings, Tag("matrix")],
     Discriminator(_travel_kind, custom_error_type="travel_provider",
-                  custom_error_message="unknown travel provider: use straight_line, road_graph or osrm"),
+                  custom_error_message="unknown travel provider: use straight_line, road_graph, osrm or matrix"),
 ]
-"""Where travel times come from: ``provider`` is straight_line (default), road_graph or osrm."""
+"""Where travel times come from: ``provider`` is straight_line (default), road_graph, osrm or matrix."""
 
 
 class Scenario(_Frozen):
@@ -204,6 +282,9 @@ class Scenario(_Frozen):
     travel: TravelSettings = StraightLineSettings()
     lateness_cost_per_min_eur: float = Field(default=2.0, ge=0, le=MAX_RATE_EUR,
                                              description="Default for visits, euros per minute")
+    max_lateness_cost_per_min_eur: float = Field(
+        default=0.0, ge=0, le=MAX_RATE_EUR,
+        description="Cost per minute of the largest lateness of the night (no single client waits very long)")
 
     @property
     def clock(self) -> NightClock:
@@ -347,4 +428,62 @@ def _semantic_errors(s: Scenario) -> list[InitErrorDetails]:
             errors.append(_err(("visits", i, "duration_min"), v.duration_min,
                                f"duration {v.duration_min:g} min is longer than the night "
                                f"({(night[1] - night[0]) / 60:g} min of shifts)"))
+    errors += _rule_errors(s, seconds)
+    return errors
+
+
+def _rule_errors(s: Scenario, seconds: Any) -> list[InitErrorDetails]:
+    """Home-care rules: dependencies name other visits and form no circle; breaks lie in their
+    shift; a matrix travel source lists every place."""
+    errors: list[InitErrorDetails] = []
+    ids = {v.id for v in s.visits}
+    follows: dict[str, list[str]] = {}
+    for i, v in enumerate(s.visits):
+        for j, d in enumerate(v.after):
+            loc = ("visits", i, "after", j, "visit")
+            if d.visit == v.id:
+                errors.append(_err(loc, d.visit, f"visit {v.id!r} cannot follow itself"))
+            elif d.visit not in ids:
+                errors.append(_err(loc, d.visit, f"unknown visit {d.visit!r}"))
+            else:
+                follows.setdefault(v.id, []).append(d.visit)
+    state: dict[str, int] = {}
+
+    def circle(x: str) -> bool:  # depth-first search for a circle of dependencies
+        state[x] = 1
+        for y in follows.get(x, ()):
+            if state.get(y) == 1 or (state.get(y) is None and circle(y)):
+                return True
+        state[x] = 2
+        return False
+
+    for i, v in enumerate(s.visits):
+        if state.get(v.id) is None and circle(v.id):
+            errors.append(_err(("visits", i, "after"), v.id, f"visit {v.id!r} is part of a circle of dependencies"))
+            break
+    for i, sh in enumerate(s.shifts):
+        a, b = seconds(("shifts", i, "start_time"), sh.start_time), seconds(("shifts", i, "end_time"), sh.end_time)
+        for j, br in enumerate(sh.breaks):
+            e = seconds(("shifts", i, "breaks", j, "earliest_start"), br.earliest_start)
+            l = seconds(("shifts", i, "breaks", j, "latest_start"), br.latest_start)
+            if e is None or l is None or a is None or b is None:
+                continue
+            if l < e:
+                errors.append(_err(("shifts", i, "breaks", j, "latest_start"), br.latest_start,
+                                   f"latest start ({br.latest_start}) before earliest start ({br.earliest_start})"))
+            elif e < a or l + br.duration_min * 60 > b + sh.overtime_max_min * 60:
+                errors.append(_err(("shifts", i, "breaks", j), br.earliest_start,
+                                   f"break {br.earliest_start}-{br.latest_start} does not fit in the shift "
+                                   f"{sh.start_time}-{sh.end_time}"))
+    if isinstance(s.travel, MatrixSettings):
+        known = {(p.lat, p.lon) for p in s.travel.locations}
+        for i, c in enumerate(s.clients):
+            if (c.location.lat, c.location.lon) not in known:
+                errors.append(_err(("clients", i, "location"), f"{c.location.lat}, {c.location.lon}",
+                                   "not among travel.locations (the matrix has no row for it)"))
+        for i, sh in enumerate(s.shifts):
+            for what, place in (("start_location", sh.start_location), ("end_location", sh.end_point)):
+                if (place.lat, place.lon) not in known:
+                    errors.append(_err(("shifts", i, what), f"{place.lat}, {place.lon}",
+                                       "not among travel.locations (the matrix has no row for it)"))
     return errors

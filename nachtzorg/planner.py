@@ -94,7 +94,8 @@ def build_plan(scenario: Scenario, compiled: CompiledNight, routes: list[list[in
             drive_s += st.travel_s
             wait_s += st.wait
             care_s += int(p.service[st.node])
-        end_loc = sh.end_point
+        # An unused nurse does not drive: her route is her start place at her start time, twice.
+        end_loc = sh.end_point if route else sh.start_location
         back = sched.back[v]
         stops.append(Stop(kind="end", lat=end_loc.lat, lon=end_loc.lon,
                           arrival=clock.to_datetime(back), start=clock.to_datetime(back),

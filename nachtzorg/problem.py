@@ -79,6 +79,24 @@ class Problem:
     capacity: np.ndarray  # (m,) load capacity (benchmarks)
     task_ids: tuple[str, ...] = ()
     vehicle_ids: tuple[str, ...] = ()
+    # home-care rules (all optional: none by default)
+    dependencies: tuple[tuple[int, int, int, int, int], ...] = ()  # (node a, node b, min gap s, max gap s, rule)
+    breaks: tuple[tuple[tuple[int, int, int], ...], ...] = ()  # per vehicle: (duration s, earliest, latest start s)
+    node_vehicle_cost: np.ndarray | None = None  # (n, m) units when vehicle v serves node i (preferences)
+    overtime_max: np.ndarray | None = None  # (m,) s a vehicle may stay past shift_end
+    overtime_cost: np.ndarray | None = None  # (m,) units per second past shift_end
+    max_late_cost: int = 0  # units per second of the largest lateness of the plan
+
+    @property
+    def has_rules(self) -> bool:
+        """Whether any home-care rule beyond windows, levels and two-nurse visits is set."""
+        return bool(self.dependencies or any(self.breaks) or self.node_vehicle_cost is not None
+                    or (self.overtime_max is not None and self.overtime_max.any()) or self.max_late_cost)
+
+    @property
+    def latest_back(self) -> np.ndarray:
+        """(m,) latest time each vehicle may be back, overtime included, s."""
+        return self.shift_end if self.overtime_max is None else self.shift_end + self.overtime_max
 
     @property
     def n_nodes(self) -> int:
@@ -94,8 +112,8 @@ class Problem:
 
     @property
     def horizon(self) -> int:
-        """Latest time any vehicle may be back, s."""
-        return int(self.shift_end.max())
+        """Latest time any vehicle may be back, overtime included, s."""
+        return int(self.latest_back.max())
 
     def allowed_vehicles(self, node: int) -> np.ndarray:
         """Vehicles that may serve ``node``."""
@@ -114,12 +132,14 @@ class Problem:
         return state
 
     def route_cost(self, vehicle: int, route: list[int]) -> int:
-        """Fixed plus distance cost of one route (units), without lateness."""
+        """Fixed plus distance cost of one route, plus what its visits cost on this vehicle
+        (preferences), in units; without lateness and overtime (they depend on the timing)."""
         if not route:
             return 0
         path = [int(self.start_node[vehicle]), *route, int(self.end_node[vehicle])]
         metres = int(self.distance[path[:-1], path[1:]].sum())
-        return int(self.fixed_cost[vehicle]) + metres * int(self.cost_per_m[vehicle])
+        extra = 0 if self.node_vehicle_cost is None else int(self.node_vehicle_cost[route, vehicle].sum())
+        return int(self.fixed_cost[vehicle]) + metres * int(self.cost_per_m[vehicle]) + extra
 
 
 @dataclass(frozen=True)
@@ -140,6 +160,8 @@ class ProblemLists:
     due: list[int]  # end of the last window; lateness counts from here
     late_cost: list[int]  # units per second late
     partner: dict[int, int]  # node -> the other copy of its two-nurse visit
+    latest_back: list[int]  # per vehicle, shift end plus allowed overtime
+    links: list[tuple[int, int, int, int, int]]  # dependencies, two-nurse copies as (a, b, 0, 0, DIFFERENT)
 
     @classmethod
     def of(cls, p: Problem) -> ProblemLists:
@@ -153,9 +175,17 @@ class ProblemLists:
         for nodes in p.task_nodes:
             if len(nodes) == 2:
                 partner[int(nodes[0])], partner[int(nodes[1])] = int(nodes[1]), int(nodes[0])
+        links = [(a, b, 0, 0, DIFFERENT) for a, b in partner.items() if a < b] + list(p.dependencies)
         return cls(p.duration.tolist(), p.distance.tolist(), p.service.tolist(), windows, hard,
                    p.start_node.tolist(), p.end_node.tolist(), p.shift_start.tolist(), p.shift_end.tolist(),
-                   [w[-1][1] for w in hard], p.late_cost.tolist(), partner)
+                   [w[-1][1] for w in hard], p.late_cost.tolist(), partner, p.latest_back.tolist(), links)
+
+
+#: Which nurse serves the later visit of a dependency.
+ANY, SAME, DIFFERENT = 0, 1, 2
+RULES = {"any": ANY, "same": SAME, "different": DIFFERENT}
+#: Max gap of a dependency without an upper bound, s (longer than any night).
+NO_MAX_GAP = 7 * 24 * 3600
 
 
 def _new(**arrays: Any) -> Problem:
@@ -173,6 +203,8 @@ class ProblemBuilder:
     ``duration_s``/``distance_m`` are square integer matrices over *points* (places); nodes
     refer to points, so several nodes may share one. Nodes are numbered in the order they are
     added (depots and task copies). A depot's window is the span of its vehicles' shifts.
+    Who may serve a task follows its level, its skills (all needed) and the nurses it excludes;
+    a task served by a nurse outside its ``preferred`` costs ``preference_cost``.
 
     >>> import numpy as np
     >>> b = ProblemBuilder(np.array([[0, 60], [60, 0]]), np.array([[0, 900], [900, 0]]))
@@ -204,7 +236,10 @@ class ProblemBuilder:
         self._penalty: list[int] = []
         self._mandatory: list[bool] = []
         self._task_ids: list[str] = []
+        self._task_rules: list[tuple[frozenset[str], frozenset[str], frozenset[str], int]] = []
         self._vehicles: list[dict[str, Any]] = []
+        self._dependencies: list[tuple[int, int, int, int, int]] = []
+        self._max_late_cost = 0
 
     @property
     def node_points(self) -> np.ndarray:
@@ -231,10 +266,13 @@ class ProblemBuilder:
 
     def add_task(self, point: int, *, service_s: int, windows: Sequence[Sequence[int]] | np.ndarray,
                  penalty: int, copies: int = 1, mandatory: bool = True, max_late_s: int = 0, late_cost: int = 0,
-                 level: int = 0, demand: int = 0, id: str = "") -> int:
+                 level: int = 0, demand: int = 0, id: str = "", skills: frozenset[str] = frozenset(),
+                 excluded: frozenset[str] = frozenset(), preferred: frozenset[str] = frozenset(),
+                 preference_cost: int = 0) -> int:
         """A task at ``point`` served by ``copies`` vehicles starting together (two-nurse visits);
         ``windows``: start intervals in seconds, in time order; ``penalty``: units for leaving
-        it unserved. Returns the task index; its nodes are the next ``copies`` nodes."""
+        it unserved; ``skills``: all needed; ``excluded``/``preferred``: nurse ids. Returns the
+        task index; its nodes are the next ``copies`` nodes."""
         w = np.asarray(windows, dtype=np.int64).reshape(-1, 2)
         if w.shape[0] == 0:
             raise InputError(f"task {id or len(self._task_nodes)} has no window")
@@ -245,19 +283,65 @@ class ProblemBuilder:
         self._penalty.append(int(penalty))
         self._mandatory.append(bool(mandatory))
         self._task_ids.append(id)
+        self._task_rules.append((frozenset(skills), frozenset(excluded), frozenset(preferred), int(preference_cost)))
         return t
 
+    def add_dependency(self, first: int, then: int, *, min_gap_s: int = 0, max_gap_s: int | None = None,
+                       nurse: str = "any") -> None:
+        """Task ``then`` starts between ``min_gap_s`` and ``max_gap_s`` after task ``first``
+        starts, by the ``same`` nurse, a ``different`` one or ``any`` (when both are served)."""
+        if nurse not in RULES:
+            raise InputError(f"dependency nurse rule {nurse!r}: choose any, same or different")
+        for t in (first, then):
+            if not 0 <= t < len(self._task_nodes):
+                raise InputError(f"dependency on unknown task {t}")
+        hi = NO_MAX_GAP if max_gap_s is None else int(max_gap_s)
+        for a in self._task_nodes[first][:1]:
+            for b in self._task_nodes[then][:1]:
+                self._dependencies.append((a, b, int(min_gap_s), hi, RULES[nurse]))
+
     def add_vehicle(self, start: int, end: int, *, shift_start: int, shift_end: int, level: int = 0,
-                    fixed_cost: int = 0, cost_per_m: int = 1, capacity: int = 0, id: str = "") -> int:
+                    fixed_cost: int = 0, cost_per_m: int = 1, capacity: int = 0, id: str = "",
+                    skills: frozenset[str] = frozenset(), nurse: str | None = None,
+                    breaks: Sequence[tuple[int, int, int]] = (), overtime_max_s: int = 0,
+                    overtime_cost: int = 0) -> int:
         """A vehicle (a nurse's shift) from depot node ``start`` to depot node ``end`` between
-        ``shift_start`` and ``shift_end`` (s); returns its index."""
+        ``shift_start`` and ``shift_end`` (s), with her skills, pseudonymous ``nurse`` id (default
+        ``id``), breaks ``(duration, earliest start, latest start)`` s and allowed overtime;
+        returns its index."""
         for node in (start, end):
             if not 0 <= node < len(self._point) or self._node_task[node] != -1:
                 raise InputError(f"vehicle {id or len(self._vehicles)}: node {node} is not a depot")
         self._vehicles.append(dict(start=int(start), end=int(end), t0=int(shift_start), t1=int(shift_end),
                                    level=int(level), fixed=int(fixed_cost), per_m=int(cost_per_m),
-                                   capacity=int(capacity), id=id))
+                                   capacity=int(capacity), id=id, skills=frozenset(skills), nurse=nurse or id,
+                                   breaks=tuple(tuple(int(x) for x in b) for b in breaks),
+                                   ot=int(overtime_max_s), ot_cost=int(overtime_cost)))
         return len(self._vehicles) - 1
+
+    def set_max_lateness_cost(self, units_per_s: int) -> None:
+        """Cost per second of the largest lateness of the plan (no single client waits long)."""
+        self._max_late_cost = int(units_per_s)
+
+    def _rules(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """The allowed matrix (n, m) and the preference costs (n, m) or None."""
+        veh = self._vehicles
+        level = np.array(self._level, dtype=np.int64)
+        vlevel = np.array([v["level"] for v in veh], dtype=np.int64)
+        allowed = vlevel[None, :] >= level[:, None]
+        cost = None
+        for t, (skills, excluded, preferred, pcost) in enumerate(self._task_rules):
+            if not (skills or excluded or (preferred and pcost)):
+                continue
+            ok = np.array([skills <= v["skills"] and v["nurse"] not in excluded for v in veh], dtype=bool)
+            extra = np.array([pcost if preferred and v["nurse"] not in preferred else 0 for v in veh], dtype=np.int64)
+            for node in self._task_nodes[t]:
+                allowed[node] &= ok
+                if extra.any():
+                    if cost is None:
+                        cost = np.zeros(allowed.shape, dtype=np.int64)
+                    cost[node] = extra
+        return allowed, cost
 
     def build(self) -> Problem:
         """The immutable problem of everything added (call once everything is added)."""
@@ -267,31 +351,36 @@ class ProblemBuilder:
         windows = list(self._windows)
         for node, w in enumerate(windows):
             if w is None:
-                spans = [(v["t0"], v["t1"]) for v in veh if node in (v["start"], v["end"])]
+                spans = [(v["t0"], v["t1"] + v["ot"]) for v in veh if node in (v["start"], v["end"])]
                 lo = min((a for a, _ in spans), default=0)
                 hi = max((b for _, b in spans), default=0)
                 windows[node] = np.array([[lo, hi]], dtype=np.int64)
         pts = np.array(self._point, dtype=np.int64)
         ix = np.ix_(pts, pts)
-        level = np.array(self._level, dtype=np.int64)
-        vlevel = np.array([v["level"] for v in veh], dtype=np.int64)
-        allowed = vlevel[None, :] >= level[:, None]
-        m = len(veh)
+        allowed, pref_cost = self._rules()
+        ot = np.array([v["ot"] for v in veh], dtype=np.int64)
+        ot_cost = np.array([v["ot_cost"] for v in veh], dtype=np.int64)
+        breaks = tuple(v["breaks"] for v in veh)
         return _new(
             duration=self._duration[ix], distance=self._distance[ix],
             service=np.array(self._service, dtype=np.int64), windows=tuple(windows),
             max_late=np.array(self._max_late, dtype=np.int64), late_cost=np.array(self._late_cost, dtype=np.int64),
-            required_level=level, allowed=allowed, demand=np.array(self._demand, dtype=np.int64),
+            required_level=np.array(self._level, dtype=np.int64), allowed=allowed,
+            demand=np.array(self._demand, dtype=np.int64),
             node_task=np.array(self._node_task, dtype=np.int64), task_nodes=tuple(self._task_nodes),
             task_penalty=np.array(self._penalty, dtype=np.int64), task_mandatory=np.array(self._mandatory, dtype=bool),
             start_node=np.array([v["start"] for v in veh], dtype=np.int64),
             end_node=np.array([v["end"] for v in veh], dtype=np.int64),
             shift_start=np.array([v["t0"] for v in veh], dtype=np.int64),
             shift_end=np.array([v["t1"] for v in veh], dtype=np.int64),
-            vehicle_level=vlevel, fixed_cost=np.array([v["fixed"] for v in veh], dtype=np.int64),
+            vehicle_level=np.array([v["level"] for v in veh], dtype=np.int64),
+            fixed_cost=np.array([v["fixed"] for v in veh], dtype=np.int64),
             cost_per_m=np.array([v["per_m"] for v in veh], dtype=np.int64),
-            capacity=np.array([v["capacity"] for v in veh], dtype=np.int64) if m else np.zeros(0, np.int64),
+            capacity=np.array([v["capacity"] for v in veh], dtype=np.int64),
             task_ids=tuple(self._task_ids), vehicle_ids=tuple(v["id"] for v in veh),
+            dependencies=tuple(self._dependencies), breaks=breaks if any(breaks) else (),
+            node_vehicle_cost=pref_cost, overtime_max=ot if ot.any() else None,
+            overtime_cost=ot_cost if ot_cost.any() else None, max_late_cost=self._max_late_cost,
         )
 
 

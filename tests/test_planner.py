@@ -36,3 +36,17 @@ def test_routes_that_cannot_be_timed_are_refused():
     compiled = compile_scenario(sc)
     with pytest.raises(SolverError, match="cannot be timed"):
         build_plan(sc, compiled, [[compiled.problem.task_nodes[0][0]]])
+
+
+def test_an_unused_nurse_who_would_end_elsewhere_does_not_drive():
+    """A nurse starting at home in Gieten and ending in Assen, not needed tonight: her route entry
+    stays at her start place with 0 km, and the plan passes its own checker."""
+    gieten = {"lat": 53.005, "lon": 6.764}
+    data = night([client("c1", 1, 0)], [visit("v1", "c1")],
+                 shifts=[nurse("n1"), nurse("n2", start=gieten, end_location={"lat": 52.993, "lon": 6.562})])
+    sc = Scenario.model_validate(data)
+    plan = plan_night(sc, DETERMINISTIC)
+    unused = next(r for r in plan.routes if not r.used)
+    assert unused.shift_id == "n2" and unused.distance_km == 0
+    assert {(s.lat, s.lon) for s in unused.stops} == {(gieten["lat"], gieten["lon"])}
+    assert check_plan(sc, plan).ok

@@ -14,8 +14,9 @@ from .base import EARTH_RADIUS_M, StraightLineTravel, TravelMatrix, TravelProvid
 from .cache import CachedTravel
 from .factory import provider_for
 from .graph import RoadGraphFile, RoadGraphTravel
+from .matrix import MatrixTravel
 from .osrm import OsrmTravel
 from .town import RiverTown
 
-__all__ = ["EARTH_RADIUS_M", "CachedTravel", "OsrmTravel", "RiverTown", "RoadGraphFile", "RoadGraphTravel",
+__all__ = ["EARTH_RADIUS_M", "CachedTravel", "MatrixTravel", "OsrmTravel", "RiverTown", "RoadGraphFile", "RoadGraphTravel",
            "StraightLineTravel", "TravelMatrix", "TravelProvider", "haversine_m", "provider_for"]

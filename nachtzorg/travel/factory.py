@@ -6,7 +6,7 @@ import threading
 from pathlib import Path
 
 from ..exceptions import TravelError
-from ..model import OsrmSettings, RoadGraphSettings, StraightLineSettings
+from ..model import MatrixSettings, OsrmSettings, RoadGraphSettings, StraightLineSettings
 from .base import StraightLineTravel, TravelProvider
 
 _GRAPHS: dict[tuple[str, str, int, int], TravelProvider] = {}
@@ -28,7 +28,7 @@ def _road_graph(settings: RoadGraphSettings) -> TravelProvider:
         return _GRAPHS[key]
 
 
-def provider_for(settings: StraightLineSettings | RoadGraphSettings | OsrmSettings,
+def provider_for(settings: StraightLineSettings | RoadGraphSettings | OsrmSettings | MatrixSettings,
                  cache: bool = True) -> TravelProvider:
     """The provider for a scenario's ``travel`` settings, wrapped in the matrix cache when
     ``cache_dir`` is set and ``cache`` is true. A road graph is read once per process (and again
@@ -46,6 +46,10 @@ def provider_for(settings: StraightLineSettings | RoadGraphSettings | OsrmSettin
         from .osrm import OsrmTravel
 
         provider = OsrmTravel.from_settings(settings)
+    elif isinstance(settings, MatrixSettings):
+        from .matrix import MatrixTravel
+
+        return MatrixTravel.from_settings(settings)  # nothing to cache: the matrices are in the file
     else:  # pragma: no cover - the model's union is closed
         raise TravelError(f"unknown travel provider {getattr(settings, 'provider', settings)!r}")
     if cache and settings.cache_dir:
