@@ -7,7 +7,7 @@ runs one greedy descent (no metaheuristic) from parallel cheapest insertion, the
 wall time (seconds), first and final objective (Solomon distance in tenths, the DIMACS
 convention: Euclidean truncated to one decimal), and the neighbours the local search scanned.
 
-Measured on four Solomon instances (``benchmarks/README.md``, fourteenth round). In 9.11 a ratio
+Measured on four Solomon instances (``benchmarks/HISTORY.md``, fourteenth round). In 9.11 a ratio
 of 0.2 ends the descent in about the same time or less, with fewer neighbours scanned (R202: 57 k
 against 155 k). In 9.12 and 9.15 the same descent scans millions of neighbours for a handful of
 moves and stalls: on C105 and R101 it was still running at the 10 s cap, where the full
