@@ -10,8 +10,9 @@ Rules (``Violation.rule``):
 
 - the plan: ``plan_date``, ``plan_timezone``, ``bad_number`` (NaN, infinite or negative);
 - routes: ``unknown_shift``, ``duplicate_route``, ``route_shape`` (start, visits, end; start and
-  end stops carry no visit, client, care, windows or lateness), ``unused_route`` (see below), ``stop_time`` (no UTC offset, or not
-  a time of this night), ``stop_times`` (a start/end stop has one time), ``stop_location``
+  end stops carry no visit, client, care, windows or lateness), ``unused_route`` (see below),
+  ``stop_time`` (no UTC offset, an offset other than the time zone's, or not a time of this
+  night), ``stop_times`` (a start/end stop has one time), ``stop_location``
   (more than :data:`LOCATION_TOLERANCE_M` from the client's or shift's place), ``stop_fields``
   (organisation, care, nurses, partner or windows differ from the scenario),
   ``shift_time``, ``travel_time``, ``start_before_arrival``, ``duration``, ``qualification``,
@@ -302,7 +303,8 @@ class _Checker:
         self.check_location(sh, stops[0], sh.start_location, "the shift's start place")
         self.check_location(sh, stops[-1], sh.end_point, "the shift's end place")
         if times[0][2] < shift_start:
-            bad("shift_time", sh.id, None, f"leaves at {self.label(times[0][2])}, before the shift starts ({sh.start_time})")
+            bad("shift_time", sh.id, None,
+                f"leaves at {self.label(times[0][2])}, before the shift starts ({sh.start_time})")
         if times[-1][0] > shift_end:
             bad("shift_time", sh.id, None, f"back at {self.label(times[-1][0])}, after the shift ends ({sh.end_time})")
         prev_end = times[0][2]
@@ -366,9 +368,9 @@ class _Checker:
         c = self.clients[v.client]
         labels = [f"{self.clock.label(self.clock.to_seconds(w.start))}-{self.clock.label(self.clock.to_seconds(w.end))}"
                   for w in v.windows]
-        wrong = [name for name, got, want in (("organisation", s.organisation, c.organisation), ("care", s.care, v.care),
-                                             ("nurses", s.nurses, v.nurses), ("windows", s.windows, labels))
-                 if got != want]
+        wrong = [name for name, got, want in (("organisation", s.organisation, c.organisation),
+                                             ("care", s.care, v.care), ("nurses", s.nurses, v.nurses),
+                                             ("windows", s.windows, labels)) if got != want]
         if wrong:
             bad("stop_fields", sh.id, v.id, f"{', '.join(wrong)} differ from the scenario")
 
@@ -433,7 +435,8 @@ class _Checker:
         latest: list[int | None] = [None] * len(legs) + [t1]  # latest start of visit k (k = n: back)
         for k in reversed(range(len(legs))):
             g, nxt = legs[k], latest[k + 1]
-            latest[k] = None if nxt is None else _last_start(g.windows, nxt - drive[g.point][points[k + 2]] - g.duration)
+            if nxt is not None:
+                latest[k] = _last_start(g.windows, nxt - drive[g.point][points[k + 2]] - g.duration)
         out = []
         for k, end in enumerate(ends):
             if latest[k] is not None:

@@ -11,6 +11,7 @@ import ast
 import copy
 import datetime as dt
 import math
+import random
 import re
 from pathlib import Path
 from typing import Any, Callable
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 
 import nachtzorg
 from nachtzorg import LatLon, Plan, Scenario, SolveParams, check_plan, plan_night
+from nachtzorg.check import _Checker, _Leg
 from nachtzorg.travel import provider_for
 
 from .conftest import ASSEN, DETERMINISTIC, client, night, nurse, visit
@@ -59,7 +61,7 @@ def _shift_times(stop: Data, minutes: float, *names: str) -> None:
 
 
 def _unassign(d: Data, stop: Data, reason: str, *, mandatory: bool = True) -> None:
-    """List the visit of ``stop`` as unassigned and keep the visit counts honest."""
+    """List the visit of ``stop`` as unassigned (the KPIs are left as they were)."""
     d["unassigned"].append({"visit_id": stop["visit_id"], "client_id": stop["client_id"],
                             "organisation": stop["organisation"], "mandatory": mandatory, "reason": reason,
                             "detail": "mutated"})
@@ -281,14 +283,14 @@ def test_report_json_keeps_its_keys(assen_plan):
 def test_random_edits_are_judged_without_raising(assen_plan, stop, field, seconds, dlat, kpi, dk):
     """Random time, coordinate and KPI edits: no exception, and each edit that must break a rule is caught."""
     scenario, plan = assen_plan
+    assert "kpi" in check_plan(scenario, _mutated(plan, scenario, lambda d, s: d["kpis"].update(
+        {kpi: d["kpis"][kpi] + dk}))).rules()
     data = plan.model_dump(mode="python")
     i, j = _visit_stops(data)[stop % len(_visit_stops(data))]
     s = data["routes"][i]["stops"][j]
     s[field] += dt.timedelta(seconds=seconds)
     s["lat"] += dlat
-    data["kpis"][kpi] += dk
     rules = check_plan(scenario, Plan.model_validate(data)).rules()
-    assert "kpi" in rules
     if abs(dlat) > 1e-5:  # > 1.1 m
         assert "stop_location" in rules
     if s["arrival"] > s["start"]:
@@ -314,8 +316,8 @@ def _insert_and_time(scenario: Scenario, d: Data, visit_id: str, places: list[tu
     c = next(c for c in scenario.clients if c.id == v.client)
     travel = provider_for(scenario.travel)
     sec = clock.datetime_to_seconds
-    windows = [(clock.to_seconds(w.start), clock.to_seconds(w.end)) for w in v.windows]
-    windows[-1] = (windows[-1][0], windows[-1][1] + round(v.max_lateness_min * 60))
+    own = [(clock.to_seconds(w.start), clock.to_seconds(w.end)) for w in v.windows]
+    own[-1] = (own[-1][0], own[-1][1] + round(v.max_lateness_min * 60))
     routes = {r["shift_id"]: r for r in d["routes"]}
     template = next(x for r in d["routes"] for x in r["stops"] if x["kind"] == "visit")
     for sid, k in places:
@@ -323,10 +325,11 @@ def _insert_and_time(scenario: Scenario, d: Data, visit_id: str, places: list[tu
         routes[sid]["stops"].insert(k + 1, dict(
             template, visit_id=v.id, client_id=c.id, organisation=c.organisation, care=v.care, nurses=v.nurses,
             partner_shift=partner, lat=c.location.lat, lon=c.location.lon,
-            windows=[f"{clock.label(clock.to_seconds(w.start))}-{clock.label(clock.to_seconds(w.end))}" for w in v.windows]))
+            windows=[f"{clock.label(clock.to_seconds(w.start))}-{clock.label(clock.to_seconds(w.end))}"
+                     for w in v.windows]))
 
-    def earliest(sid: str) -> list[int]:
-        """Arrival at, then start of, each stop of the route (seconds)."""
+    def earliest(sid: str, windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """(arrival, start) of each stop after the start stop, seconds; the new visit within ``windows``."""
         stops = routes[sid]["stops"]
         m = travel.matrix([LatLon(lat=x["lat"], lon=x["lon"]) for x in stops]).duration_s
         t, out = shift_start[sid], []  # she may leave as early as her shift starts
@@ -348,15 +351,14 @@ def _insert_and_time(scenario: Scenario, d: Data, visit_id: str, places: list[tu
         return out
 
     shift_start = {sh.id: clock.to_seconds(sh.start_time) for sh in scenario.shifts}
-    together = max(dict(zip([x["visit_id"] for x in routes[sid]["stops"][1:]], earliest(sid)))[v.id][1]
-                   for sid, _ in places)
-    windows = [(together, together)]
+    together = max(dict(zip([x["visit_id"] for x in routes[sid]["stops"][1:]], earliest(sid, own)))[v.id][1]
+                   for sid, _ in places)  # a two-nurse visit starts when the later of the two can
     for sid, _ in places:
         stops = routes[sid]["stops"]
         m = travel.matrix([LatLon(lat=x["lat"], lon=x["lon"]) for x in stops])
         t0 = clock.to_datetime(shift_start[sid])
         stops[0].update(arrival=t0, start=t0, end=t0)
-        for j, (arrival, start) in enumerate(earliest(sid), 1):
+        for j, (arrival, start) in enumerate(earliest(sid, [(together, together)]), 1):
             x = stops[j]
             dur = sec(x["end"]) - sec(x["start"]) if x["visit_id"] != v.id else round(v.duration_min * 60)
             x.update(arrival=clock.to_datetime(arrival), start=clock.to_datetime(start),
@@ -387,6 +389,38 @@ def test_every_dropped_visit_is_found_to_fit_and_the_fit_is_real(assen_plan):
                  and not (v.rule == "stop_report" and v.shift_id not in dict(places))}  # the stop after the gap
         assert not wrong, f"{vid}: {fit.message}\n{fixed}"
         assert fixed.unserved_mandatory == report.unserved_mandatory - 1
+
+
+def test_insertion_positions_match_a_plain_simulation(assen_plan):
+    """The positions where the checker says a visit fits are exactly those where timing the longer
+    route visit by visit from the shift start keeps every window and the shift end (routes thinned
+    at random so that many positions fit; two-nurse visits keep their time)."""
+    scenario, plan = assen_plan
+    checker = _Checker(scenario, plan, provider_for(scenario.travel))
+    checker.run()
+    clock, drive, rng = scenario.clock, checker.drive, random.Random(0)
+
+    def feasible(sh: Any, legs: list[_Leg]) -> bool:
+        t, prev = clock.to_seconds(sh.start_time), checker.at_start[sh.id]
+        for g in legs:
+            arrival = t + drive[prev][g.point]
+            start = next((max(arrival, lo) for lo, hi in g.windows if arrival <= hi), None)
+            if start is None:
+                return False
+            t, prev = start + g.duration, g.point
+        return t + drive[prev][checker.at_end[sh.id]] <= clock.to_seconds(sh.end_time)
+
+    positives = 0
+    for v in scenario.visits:
+        spans = [(clock.to_seconds(w.start), clock.to_seconds(w.end)) for w in v.windows]
+        spans[-1] = (spans[-1][0], spans[-1][1] + round(v.max_lateness_min * 60))
+        x = _Leg(checker.at_client[v.client], round(v.duration_min * 60), spans)
+        for sh in scenario.shifts:
+            legs = [g for g in checker.legs[sh.id] if rng.random() < 0.6]
+            brute = {k for k in range(len(legs) + 1) if feasible(sh, legs[:k] + [x] + legs[k:])}
+            assert {k for k, _, _ in checker.insertions(sh.id, v, legs)} == brute, (v.id, sh.id)
+            positives += len(brute)
+    assert positives > 100
 
 
 # ---------------------------------------------------------------- unassigned visits on hand-made nights
@@ -529,4 +563,7 @@ def test_checker_imports_only_the_data_models():
     """check.py imports no timing, problem, solver or explanation code (its independence is the point)."""
     tree = ast.parse(Path(nachtzorg.check.__file__).read_text())
     local = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level}
+    absolute = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    absolute |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and not n.level}
     assert local <= {"model", "plan", "nighttime", "travel", "exceptions"}, local
+    assert not {m for m in absolute if m.startswith("nachtzorg")}, absolute
