@@ -19,8 +19,10 @@ Rules (``Violation.rule``):
   ``time_window``, ``lateness_report``, ``stop_report``, ``distance_report``, ``route_report``;
 - visits: ``unknown_visit``, ``missing_visit``, ``served_and_unassigned``, ``nurse_count``,
   ``two_nurse_same_shift``, ``two_nurse_sync``, ``duplicate_unassigned``, ``unassigned_fields``,
-  ``unassigned_reason`` (a reason the scenario disproves), ``unserved_but_fits`` (a mandatory
-  visit left out for capacity or an unknown reason that fits into the plan as it stands);
+  ``unassigned_reason`` (a reason the scenario disproves: no qualified nurse, no second one,
+  no qualified nurse there within a window, back after the shift ends, no two nurses there at
+  one time, optional though mandatory), ``unserved_but_fits`` (a mandatory visit left out for
+  another reason, e.g. the search, that fits into the plan as it stands);
 - ``kpi``: a plan KPI that differs from what the routes show.
 
 An unused nurse has no route entry, or exactly: a start and an end stop, both at her shift's
@@ -447,16 +449,22 @@ class _Checker:
     def judge_reason(self, v: Visit, reason: str) -> None:
         """Confirm a reason from the scenario alone, or show that the visit fits into the plan."""
         qualified = [sid for sid, sh in self.shifts.items() if sh.qualification >= v.qualification]
-        alone = {sid: self.insertions(sid, v, []) for sid in qualified}  # on an otherwise empty route
+        there = {sid: _first_start(self.windows[v.id], self.shift_span(self.shifts[sid])[0]
+                                   + self.drive[self.at_start[sid]][self.at_client[v.client]]) for sid in qualified}
+        in_time = [sid for sid in qualified if there[sid] is not None]  # can be there within a window
+        alone = {sid: self.insertions(sid, v, []) for sid in qualified}  # ... and be back before her shift ends
         reach = [sid for sid in qualified if alone[sid]]
         pair = _together(v, alone)
         one = "it needs one nurse"
         levels = f"{', '.join(qualified)} ha(ve) level {v.qualification} or higher"
+        can = f"{reach[0]} can start it at {self.label(alone[reach[0]][0][1])} and be back before her shift ends, " \
+              "with nothing else to do" if reach else None
         false = {  # reason -> why the scenario disproves it, or None when it confirms it
             "no_qualified_nurse": levels if qualified else None,
             "no_second_qualified_nurse": one if v.nurses == 1 else levels if len(qualified) > 1 else None,
-            "window_unreachable": f"{reach[0]} can start it at {self.label(alone[reach[0]][0][1])} "
-                                  "and be back in time, with nothing else to do" if reach else None,
+            "window_unreachable": f"{in_time[0]} can be there to start it at {self.label(there[in_time[0]])}"
+                                  if in_time else None,
+            "shift_ends_too_early": can if in_time else "no qualified nurse can be there within its windows",
             "no_second_nurse_reachable": one if v.nurses == 1 else None if pair is None else
             f"{pair[0][0]} and {pair[1][0]} can both start it at {self.label(pair[2])}, with nothing else to do",
         }

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nachtzorg
-from nachtzorg import LatLon, Plan, Scenario, SolveParams, check_plan, plan_night
+from nachtzorg import LatLon, Plan, Scenario, SolveParams, Unassigned, check_plan, plan_night
 from nachtzorg.check import _Checker, _Leg
 from nachtzorg.travel import provider_for
 
@@ -61,10 +61,11 @@ def _shift_times(stop: Data, minutes: float, *names: str) -> None:
 
 
 def _unassign(d: Data, stop: Data, reason: str, *, mandatory: bool = True) -> None:
-    """List the visit of ``stop`` as unassigned (the KPIs are left as they were)."""
-    d["unassigned"].append({"visit_id": stop["visit_id"], "client_id": stop["client_id"],
-                            "organisation": stop["organisation"], "mandatory": mandatory, "reason": reason,
-                            "detail": "mutated"})
+    """List the visit of ``stop`` as unassigned (the KPIs are left as they were). Built without
+    validation, so that any reason code can be planted."""
+    d["unassigned"].append(Unassigned.model_construct(
+        visit_id=stop["visit_id"], client_id=stop["client_id"], organisation=stop["organisation"],
+        mandatory=mandatory, reason=reason, detail="mutated"))
 
 
 def _drop(d: Data, s: Scenario, reason: str, **kw: Any) -> Data:
@@ -201,6 +202,7 @@ MUTATIONS: dict[str, tuple[Mutation, set[str]]] = {
     "dropped: no second qualified nurse": (lambda d, s: _drop(d, s, "no_second_qualified_nurse"),
                                            {"unassigned_reason"}),
     "dropped: window unreachable": (lambda d, s: _drop(d, s, "window_unreachable"), {"unassigned_reason"}),
+    "dropped: shift ends too early": (lambda d, s: _drop(d, s, "shift_ends_too_early"), {"unassigned_reason"}),
     "dropped: no second nurse reachable": (lambda d, s: _drop(d, s, "no_second_nurse_reachable"),
                                            {"unassigned_reason"}),
     "dropped, listed twice": (_drop_twice, {"duplicate_unassigned"}),
@@ -368,7 +370,7 @@ def _insert_and_time(scenario: Scenario, d: Data, visit_id: str, places: list[tu
             if x["kind"] == "visit":
                 due = next(clock.to_seconds(w.windows[-1].end) for w in scenario.visits if w.id == x["visit_id"])
                 x["late_min"] = max(0, start - due) / 60
-    d["unassigned"] = [u for u in d["unassigned"] if u["visit_id"] != v.id]
+    d["unassigned"] = [u for u in d["unassigned"] if dict(u)["visit_id"] != v.id]
     return Plan.model_validate(d)
 
 
@@ -435,8 +437,7 @@ def _add_unserved(data: Data, plan: Plan, new_visit: Data, reason: str, **client
     data["clients"].append(client("cx", **client_kw) | {"organisation": "org-a"})
     data["visits"].append(new_visit)
     d = plan.model_dump(mode="python")
-    d["unassigned"].append({"visit_id": new_visit["id"], "client_id": "cx", "organisation": "org-a",
-                            "mandatory": True, "reason": reason, "detail": "x"})
+    _unassign(d, {"visit_id": new_visit["id"], "client_id": "cx", "organisation": "org-a"}, reason)
     for k in ("visits_total", "unassigned", "unassigned_mandatory"):
         d["kpis"][k] += 1
     return Scenario.model_validate(data), Plan.model_validate(d)
@@ -452,6 +453,28 @@ def test_true_reasons_are_accepted_and_counted():
     report = check_plan(scenario, plan)
     assert report.ok and report.unserved_mandatory == 3
     assert "3 mandatory visit(s) unserved" in str(report)
+
+
+def test_unreachable_and_shift_too_short_are_told_apart():
+    """A nurse who gets there within the window but cannot be back before her shift ends makes
+    'shift_ends_too_early' true and 'window_unreachable' false; a later window, the other way round."""
+    data = night([client("c1", 1, 0)], [visit("v1", "c1")], shifts=[nurse("n1", t1="00:30")])
+    _, plan = _plan(data)
+    # 40 km: about 72 min's drive, so she is there at about 23:57 and back at about 02:10
+    for window, true, false in ((("23:00", "23:59"), "shift_ends_too_early", "window_unreachable"),
+                                (("22:45", "23:30"), "window_unreachable", "shift_ends_too_early")):
+        far = visit("far", "cx", *window, 60)
+        scenario, told = _add_unserved(data, plan, far, true, dlat_km=40)
+        assert check_plan(scenario, told).ok, str(check_plan(scenario, told))
+        scenario, told = _add_unserved(data, plan, far, false, dlat_km=40)
+        assert check_plan(scenario, told).rules() == {"unassigned_reason"}
+
+
+def test_unknown_reason_code_gets_the_insertion_test(assen_plan):
+    """A reason code the checker does not know (e.g. a future 'not_placed') on a visit that fits is caught."""
+    scenario, plan = assen_plan
+    d = _drop_visit(plan, plan.routes[0].visits[2].visit_id, "some_new_code")
+    assert "unserved_but_fits" in check_plan(scenario, Plan.model_validate(d)).rules()
 
 
 def test_two_nurse_reasons_need_a_common_start():
