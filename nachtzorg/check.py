@@ -9,16 +9,22 @@ Times are compared in whole seconds (a plan's times are rounded to the second).
 Rules (``Violation.rule``):
 
 - the plan: ``plan_date``, ``plan_timezone``, ``bad_number`` (NaN, infinite or negative);
-- routes: ``unknown_shift``, ``duplicate_route``, ``route_shape`` (start, visits, end; start and
-  end stops carry no visit, client, care, windows or lateness), ``unused_route`` (see below),
+- routes: ``unknown_shift``, ``duplicate_route``, ``route_shape`` (start, visits and breaks, end;
+  other stops carry no visit, client, care, windows or lateness), ``unused_route`` (see below),
+  ``break`` (a used nurse takes each of her breaks, in order: its duration, starting within its
+  window, where she is, overlapping no care), ``overtime`` (back after her shift's end plus the
+  overtime it allows),
   ``stop_time`` (no UTC offset, an offset other than the time zone's, or not a time of this
   night), ``stop_times`` (a start/end stop has one time), ``stop_location``
   (more than :data:`LOCATION_TOLERANCE_M` from the client's or shift's place), ``stop_fields``
   (organisation, care, nurses, partner or windows differ from the scenario),
-  ``shift_time``, ``travel_time``, ``start_before_arrival``, ``duration``, ``qualification``,
+  ``shift_time``, ``travel_time``, ``start_before_arrival``, ``duration``, ``qualification``
+  (level), ``skills`` (every skill the visit needs), ``excluded_nurse`` (the client excludes her),
   ``time_window``, ``lateness_report``, ``stop_report``, ``distance_report``, ``route_report``;
 - visits: ``unknown_visit``, ``missing_visit``, ``served_and_unassigned``, ``nurse_count``,
-  ``two_nurse_same_shift``, ``two_nurse_sync``, ``duplicate_unassigned``, ``unassigned_fields``,
+  ``two_nurse_same_shift``, ``two_nurse_sync``, ``dependency_gap`` and ``dependency_nurse`` (a
+  visit that follows another, both served: its gap, and the same or a different nurse),
+  ``duplicate_unassigned``, ``unassigned_fields``,
   ``unassigned_reason`` (a reason the scenario disproves: no qualified nurse, no second one,
   no qualified nurse there within a window, back after the shift ends, no two nurses there at
   one time, optional though mandatory), ``unserved_but_fits`` (a mandatory visit left out for
@@ -123,9 +129,15 @@ def _metres(s: Stop, place: LatLon) -> float:
         return float(haversine_m(np.array([s.lat, place.lat]), np.array([s.lon, place.lon]))[0, 1])
 
 
+def _can_serve(sh: Shift, v: Visit, excluded: list[str]) -> bool:
+    """Level, every skill, and not a nurse the client excludes."""
+    return sh.qualification >= v.qualification and set(v.skills) <= set(sh.skills) and sh.nurse_id not in excluded
+
+
 @dataclass(frozen=True)
 class _Leg:
-    """A visit on a route, for insertion tests: place, care seconds, allowed starts."""
+    """A visit (or a break, at the place before it) on a route, for insertion tests: place,
+    seconds it lasts, allowed starts."""
 
     point: int
     duration: int
@@ -255,12 +267,13 @@ class _Checker:
     def check_route(self, sh: Shift, route: Route) -> None:
         stops = route.stops
         shaped = len(stops) >= 2 and stops[0].kind == "start" and stops[-1].kind == "end" \
-            and all(s.kind == "visit" for s in stops[1:-1])
+            and all(s.kind in ("visit", "break") for s in stops[1:-1])
         if not shaped:
-            self.bad("route_shape", sh.id, None, "a route is its start stop, its visits, then its end stop")
+            self.bad("route_shape", sh.id, None, "a route is its start stop, its visits and breaks, then its end stop")
         for s in stops:
-            extra = [name for name in ("visit_id", "client_id", "organisation", "care", "partner_shift", "windows",
+            extra = [name for name in ("visit_id", "client_id", "organisation", "partner_shift", "windows",
                                        "late_min") if getattr(s, name)] + (["nurses"] if s.nurses != 1 else [])
+            extra += ["care"] if s.care and not (s.kind == "break" and s.care == "break") else []
             if s.kind != "visit" and extra:
                 self.bad("route_shape", sh.id, s.visit_id, f"the {s.kind} stop carries {', '.join(extra)}")
         known = True
@@ -276,7 +289,7 @@ class _Checker:
             for s in stops:
                 if s.kind == "visit" and s.visit_id in self.visits:
                     self.served[s.visit_id].append((sh.id, None, s))
-        elif len(stops) == 2:
+        elif not any(s.kind == "visit" for s in stops):
             self.check_unused(sh, route, times)
         else:
             self.check_used(sh, route, times)
@@ -288,7 +301,7 @@ class _Checker:
         zero = all(x == 0 for s in route.stops for x in (s.travel_min, s.distance_km, s.wait_min, s.late_min)) \
             and all(x == 0 for x in (route.distance_km, route.driving_min, route.care_min,
                                      route.waiting_min, route.cost_eur))
-        if not (near and zero and all(t == t0 for ts in times for t in ts)):
+        if not (len(route.stops) == 2 and near and zero and all(t == t0 for ts in times for t in ts)):
             self.bad("unused_route", sh.id, None,
                      f"an unused nurse's route is start and end at her start place at {self.label(t0)} "
                      "with 0 km, no driving and no cost (or no route entry at all)")
@@ -296,7 +309,10 @@ class _Checker:
     def check_used(self, sh: Shift, route: Route, times: list[tuple[int, int, int]]) -> None:
         bad, stops = self.bad, route.stops
         shift_start, shift_end = self.shift_span(sh)
-        points = [self.at_start[sh.id]] + [self.at_client[s.client_id] for s in stops[1:-1]] + [self.at_end[sh.id]]
+        points = [self.at_start[sh.id]]
+        for s in stops[1:-1]:  # a break is taken where she is
+            points.append(self.at_client[s.client_id] if s.kind == "visit" else points[-1])
+        points.append(self.at_end[sh.id])
         for k in (0, -1):
             if len(set(times[k])) != 1:
                 bad("stop_times", sh.id, None, f"the {stops[k].kind} stop's arrival, start and end differ")
@@ -307,8 +323,14 @@ class _Checker:
         if times[0][2] < shift_start:
             bad("shift_time", sh.id, None,
                 f"leaves at {self.label(times[0][2])}, before the shift starts ({sh.start_time})")
-        if times[-1][0] > shift_end:
-            bad("shift_time", sh.id, None, f"back at {self.label(times[-1][0])}, after the shift ends ({sh.end_time})")
+        if times[-1][0] > shift_end + round(sh.overtime_max_min * 60):
+            bad("overtime" if sh.overtime_max_min else "shift_time", sh.id, None,
+                f"back at {self.label(times[-1][0])}, after the shift ends ({sh.end_time})"
+                + (f" and the {sh.overtime_max_min:g} min of overtime it allows" if sh.overtime_max_min else ""))
+        overtime = max(0, times[-1][0] - shift_end)
+        self.totals["overtime_min"] += overtime / 60
+        self.totals["overtime_cost_eur"] += overtime / 60 * sh.overtime_cost_per_min_eur
+        self.check_breaks(sh, route, times, points)
         prev_end = times[0][2]
         km = drive_min = wait_min = care_min = 0.0
         legs: list[_Leg] = []
@@ -329,6 +351,9 @@ class _Checker:
             prev_end = end
             if s.kind == "end":
                 break
+            if s.kind == "break":
+                legs.append(_Leg(points[k], end - start, [(start, start)]))
+                continue
             v, c = self.visits[s.visit_id], self.clients[s.client_id]
             wait_min, care_min = wait_min + (start - arrival) / 60, care_min + v.duration_min
             self.check_location(sh, s, c.location, f"client {c.id}'s home")
@@ -349,16 +374,42 @@ class _Checker:
                             ("km_cost_eur", km * sh.cost_per_km_eur), ("nurses_used", 1)):
             self.totals[name] += value
 
+    def check_breaks(self, sh: Shift, route: Route, times: list[tuple[int, int, int]], points: list[int]) -> None:
+        """Each of a used nurse's breaks, in order of earliest start, is one break stop: at the
+        place before it, of its duration, starting within its window, with no time to itself
+        but its own (the checks of travel and arrival cover the rest)."""
+        want = sorted(((self.clock.to_seconds(b.earliest_start), self.clock.to_seconds(b.latest_start),
+                        round(b.duration_min * 60)) for b in sh.breaks))
+        got = [(k, t) for k, (s, t) in enumerate(zip(route.stops, times)) if s.kind == "break"]
+        if len(got) != len(want):
+            self.bad("break", sh.id, None, f"takes {len(got)} break(s), her shift has {len(want)}")
+            return
+        for (k, (arrival, start, end)), (lo, hi, d) in zip(got, want):
+            if not (arrival == start and end - start == d and lo <= start <= hi):
+                self.bad("break", sh.id, None, f"break at {self.label(start)}-{self.label(end)} is not "
+                         f"{d / 60:g} min starting between {self.label(lo)} and {self.label(hi)}")
+            if points[k] != points[k - 1] and _metres(route.stops[k], route.stops[k - 1]) > LOCATION_TOLERANCE_M:
+                self.bad("break", sh.id, None, "a break is taken where the nurse is, not elsewhere")
+
     def check_visit_stop(self, sh: Shift, v: Visit, s: Stop, start: int, end: int) -> None:
         bad = self.bad
         if end - start != round(v.duration_min * 60):
             bad("duration", sh.id, v.id, f"care lasts {(end - start) / 60:g} min, planned {v.duration_min:g} min")
         if sh.qualification < v.qualification:
             bad("qualification", sh.id, v.id, f"needs level {v.qualification}, nurse has level {sh.qualification}")
+        missing = sorted(set(v.skills) - set(sh.skills))
+        if missing:
+            bad("skills", sh.id, v.id, f"needs {', '.join(missing)}, which the nurse does not have")
+        c = self.clients[v.client]
+        if sh.nurse_id in c.excluded_nurses:
+            bad("excluded_nurse", sh.id, v.id, f"client {c.id} does not want nurse {sh.nurse_id}")
+        if c.preferred_nurses and sh.nurse_id not in c.preferred_nurses:
+            self.totals["preference_cost_eur"] += c.preference_cost_eur
         if _first_start(self.windows[v.id], start) != start:
             bad("time_window", sh.id, v.id, f"starts at {self.label(start)}, outside its windows"
                 + (f" and beyond the {v.max_lateness_min:g} min lateness allowed" if v.max_lateness_min else ""))
         late = max(0, start - self.due[v.id])
+        self.totals["max_lateness_min"] = max(self.totals["max_lateness_min"], late / 60)
         if _off(s.late_min, late / 60, MIN_TOLERANCE):
             bad("lateness_report", sh.id, v.id, f"reports {s.late_min:g} min late, is {late / 60:g} min late")
         if late:
@@ -403,6 +454,19 @@ class _Checker:
                     bad("stop_fields", s1, vid, "partner_shift does not name the other nurse")
             elif got[0][2].partner_shift is not None:
                 bad("stop_fields", got[0][0], vid, "a one-nurse visit names a partner_shift")
+        for v in self.visits.values():
+            for d in v.after:
+                first, then = self.served.get(d.visit), self.served.get(v.id)
+                if not first or not then or first[0][1] is None or then[0][1] is None:
+                    continue
+                gap = then[0][1] - first[0][1]
+                hi = math.inf if d.max_gap_min is None else round(d.max_gap_min * 60)
+                if not round(d.min_gap_min * 60) <= gap <= hi:
+                    bad("dependency_gap", then[0][0], v.id, f"starts {gap / 60:g} min after {d.visit}, not "
+                        f"{d.min_gap_min:g}-{'' if d.max_gap_min is None else f'{d.max_gap_min:g}'} min")
+                a, b = {x[0] for x in first}, {x[0] for x in then}
+                if (d.nurse == "same" and not a & b) or (d.nurse == "different" and a & b):
+                    bad("dependency_nurse", then[0][0], v.id, f"must be served by {d.nurse} nurse(s) as {d.visit}")
 
     def check_unassigned(self) -> None:
         bad, seen = self.bad, set()
@@ -448,7 +512,8 @@ class _Checker:
 
     def judge_reason(self, v: Visit, reason: str) -> None:
         """Confirm a reason from the scenario alone, or show that the visit fits into the plan."""
-        qualified = [sid for sid, sh in self.shifts.items() if sh.qualification >= v.qualification]
+        excluded = self.clients[v.client].excluded_nurses
+        qualified = [sid for sid, sh in self.shifts.items() if _can_serve(sh, v, excluded)]
         there = {sid: _first_start(self.windows[v.id], self.shift_span(self.shifts[sid])[0]
                                    + self.drive[self.at_start[sid]][self.at_client[v.client]]) for sid in qualified}
         in_time = [sid for sid in qualified if there[sid] is not None]  # can be there within a window
@@ -456,11 +521,13 @@ class _Checker:
         reach = [sid for sid in qualified if alone[sid]]
         pair = _together(v, alone)
         one = "it needs one nurse"
-        levels = f"{', '.join(qualified)} ha(ve) level {v.qualification} or higher"
+        levels = f"{', '.join(qualified)} can serve it (level, skills, not excluded)"
         can = f"{reach[0]} can start it at {self.label(alone[reach[0]][0][1])} and be back before her shift ends, " \
               "with nothing else to do" if reach else None
         false = {  # reason -> why the scenario disproves it, or None when it confirms it
             "no_qualified_nurse": levels if qualified else None,
+            "no_nurse_with_skills": levels if qualified else None,
+            "excluded_nurses_only": levels if qualified else None,
             "no_second_qualified_nurse": one if v.nurses == 1 else levels if len(qualified) > 1 else None,
             "window_unreachable": f"{in_time[0]} can be there to start it at {self.label(there[in_time[0]])}"
                                   if in_time else None,
@@ -509,7 +576,13 @@ class _Checker:
                      ("shift_cost_eur", t["shift_cost_eur"], EUR_TOLERANCE),
                      ("km_cost_eur", t["km_cost_eur"], EUR_TOLERANCE * max(1, n)),
                      ("cost_eur", t["shift_cost_eur"] + t["km_cost_eur"], EUR_TOLERANCE * max(1, n)),
-                     ("lateness_cost_eur", t["lateness_cost_eur"], EUR_TOLERANCE * (1 + t["late_visits"]))]
+                     ("lateness_cost_eur", t["lateness_cost_eur"], EUR_TOLERANCE * (1 + t["late_visits"])),
+                     ("overtime_min", t["overtime_min"], MIN_TOLERANCE * max(1, n)),
+                     ("overtime_cost_eur", t["overtime_cost_eur"], EUR_TOLERANCE * max(1, n)),
+                     ("max_lateness_min", t["max_lateness_min"], MIN_TOLERANCE),
+                     ("max_lateness_cost_eur", t["max_lateness_min"] * self.s.max_lateness_cost_per_min_eur,
+                      EUR_TOLERANCE),
+                     ("preference_cost_eur", t["preference_cost_eur"], EUR_TOLERANCE)]
         for name, true, tol in want:
             if _off(getattr(k, name), true, tol):
                 self.bad("kpi", None, None, f"KPI {name} is {getattr(k, name):g}, the routes show {true:g}")

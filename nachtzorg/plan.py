@@ -34,7 +34,7 @@ from .base import Frozen as _Out
 class Stop(_Out):
     """One stop of a route: a visit, or the start/end place of the shift."""
 
-    kind: Literal["start", "visit", "end"]
+    kind: Literal["start", "visit", "break", "end"]
     visit_id: str | None = None
     client_id: str | None = None
     organisation: str | None = None
@@ -51,10 +51,12 @@ class Stop(_Out):
     wait_min: float = 0.0
     late_min: float = 0.0
     windows: list[str] = Field(default_factory=list, description="Allowed start windows, HH:MM-HH:MM")
+    follows: list[str] = Field(default_factory=list,
+                               description="Visits this one must follow, with the gap (e.g. 'v-012 +60-120 min')")
 
 
 class Route(_Out):
-    """The ordered stops of one nurse's shift (start place, visits, end place)."""
+    """The ordered stops of one nurse's shift (start place, visits and breaks, end place)."""
 
     shift_id: str
     stops: list[Stop]
@@ -67,6 +69,10 @@ class Route(_Out):
     @property
     def visits(self) -> list[Stop]:
         return [s for s in self.stops if s.kind == "visit"]
+
+    @property
+    def breaks(self) -> list[Stop]:
+        return [s for s in self.stops if s.kind == "break"]
 
     @property
     def used(self) -> bool:
@@ -101,6 +107,13 @@ class KPIs(_Out):
     visits_served: int
     unassigned: int
     unassigned_mandatory: int
+    overtime_min: float = Field(default=0.0, description="Minutes past the shift ends, all nurses")
+    overtime_cost_eur: float = 0.0
+    max_lateness_min: float = Field(default=0.0, description="The largest lateness of the night")
+    max_lateness_cost_eur: float = 0.0
+    preference_cost_eur: float = Field(default=0.0, description="Visits by nurses their clients do not prefer")
+    nurses_lower_bound: int | None = Field(default=None, description="At least this many nurses are needed")
+    nurses_bound_reason: str | None = None
 
 
 class Plan(_Out):

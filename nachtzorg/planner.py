@@ -53,9 +53,20 @@ def build_plan(scenario: Scenario, compiled: CompiledNight, routes: list[list[in
     def window_labels(node: int) -> list[str]:
         return [f"{clock.label(int(a))}-{clock.label(int(b))}" for a, b in p.windows[node]]
 
+    follows: dict[str, list[str]] = {}
+    for v_ in visits:
+        for d in v_.after:
+            gap = f"+{d.min_gap_min:g}" + (f"-{d.max_gap_min:g}" if d.max_gap_min is not None else "") + " min"
+            who = {"same": ", same nurse", "different": ", another nurse"}.get(d.nurse, "")
+            follows.setdefault(v_.id, []).append(f"{d.visit} {gap}{who}")
+
+    def break_stop(b, lat: float, lon: float) -> Stop:
+        return Stop(kind="break", lat=lat, lon=lon, arrival=clock.to_datetime(b.start), start=clock.to_datetime(b.start),
+                    end=clock.to_datetime(b.end), care="break")
+
     out_routes: list[Route] = []
     total_km = total_drive = total_wait = total_care = 0.0
-    shift_cost = km_cost = late_cost = late_min = 0.0
+    shift_cost = km_cost = late_cost = late_min = pref_cost = 0.0
     late_visits = 0
     for v, route in enumerate(routes):
         sh = shifts[v]
@@ -68,7 +79,11 @@ def build_plan(scenario: Scenario, compiled: CompiledNight, routes: list[list[in
         drive_s = 0
         wait_s = 0
         care_s = 0
-        for st in sched.stops[v]:
+        breaks = list(sched.breaks[v]) if sched.breaks else []
+        here = (sh.start_location.lat, sh.start_location.lon)
+        for k, st in enumerate(sched.stops[v]):
+            while breaks and breaks[0].after == k:
+                stops.append(break_stop(breaks.pop(0), *here))
             t = int(p.node_task[st.node])
             visit = visits[t]
             client = clients[visit.client]
@@ -89,11 +104,15 @@ def build_plan(scenario: Scenario, compiled: CompiledNight, routes: list[list[in
                 arrival=clock.to_datetime(st.arrival), start=clock.to_datetime(st.start),
                 end=clock.to_datetime(st.end), travel_min=st.travel_s / 60, distance_km=st.distance_m / 1000,
                 wait_min=st.wait / 60, late_min=late / 60, windows=window_labels(st.node),
+                follows=follows.get(visit.id, []),
             ))
+            here = (client.location.lat, client.location.lon)
             metres += st.distance_m
             drive_s += st.travel_s
             wait_s += st.wait
             care_s += int(p.service[st.node])
+        for b in breaks:  # taken before driving back
+            stops.append(break_stop(b, *here))
         # An unused nurse does not drive: her route is her start place at her start time, twice.
         end_loc = sh.end_point if route else sh.start_location
         back = sched.back[v]
@@ -103,10 +122,12 @@ def build_plan(scenario: Scenario, compiled: CompiledNight, routes: list[list[in
                           distance_km=sched.back_distance_m[v] / 1000))
         metres += sched.back_distance_m[v]
         drive_s += sched.back_travel_s[v]
-        cost = units_to_eur(p.route_cost(v, route))
+        cost = units_to_eur(int(p.fixed_cost[v]) + metres * int(p.cost_per_m[v])) if route else 0.0
         if route:
             shift_cost += sh.cost_per_shift_eur
             km_cost += cost - sh.cost_per_shift_eur
+            if p.node_vehicle_cost is not None:
+                pref_cost += units_to_eur(int(p.node_vehicle_cost[route, v].sum()))
         out_routes.append(Route(shift_id=sh.id, stops=stops, distance_km=metres / 1000,
                                 driving_min=drive_s / 60, care_min=care_s / 60,
                                 waiting_min=wait_s / 60, cost_eur=cost))
@@ -134,7 +155,22 @@ def build_plan(scenario: Scenario, compiled: CompiledNight, routes: list[list[in
         cost_eur=round(shift_cost + km_cost, 2), late_visits=late_visits, lateness_min=round(late_min, 2),
         lateness_cost_eur=round(late_cost, 2), visits_total=len(visits), visits_served=len(served),
         unassigned=len(unassigned), unassigned_mandatory=sum(1 for u in unassigned if u.mandatory),
+        **_rule_kpis(p, sched), preference_cost_eur=round(pref_cost, 2),
     )
     return Plan(scenario=scenario.name, date=scenario.date, timezone=scenario.timezone,
                 routes=out_routes, unassigned=unassigned, kpis=kpis, solver=solver_info or {},
                 warnings=scenario.warnings())
+
+
+def _rule_kpis(p, sched) -> dict[str, float]:
+    """Overtime and the largest lateness, in minutes and euros."""
+    ot = sched.overtime(p)
+    late = sched.lateness(p)
+    biggest = max(late.values(), default=0)
+    return {
+        "overtime_min": round(sum(ot) / 60, 2),
+        "overtime_cost_eur": round(units_to_eur(sum(s * int(c) for s, c in zip(ot, p.overtime_cost))), 2)
+        if p.overtime_cost is not None else 0.0,
+        "max_lateness_min": round(biggest / 60, 2),
+        "max_lateness_cost_eur": round(units_to_eur(biggest * p.max_late_cost), 2),
+    }

@@ -17,7 +17,7 @@ nurse) and depot nodes (where vehicles start and end; several vehicles may share
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from functools import cached_property
 from typing import Any, NamedTuple
@@ -399,6 +399,20 @@ class TaskRow(NamedTuple):
     level: int
     penalty: int  # units for leaving it unserved
     mandatory: bool
+    skills: frozenset[str] = frozenset()
+    excluded: frozenset[str] = frozenset()  # nurse ids
+    preferred: frozenset[str] = frozenset()  # nurse ids
+    preference_cost: int = 0  # units when served by a nurse outside ``preferred``
+
+
+class DependencyRow(NamedTuple):
+    """``then`` starts between ``min_gap_s`` and ``max_gap_s`` after ``first`` starts (refs)."""
+
+    first: str
+    then: str
+    min_gap_s: int
+    max_gap_s: int | None
+    nurse: str  # any | same | different
 
 
 class VehicleRow(NamedTuple):
@@ -412,22 +426,35 @@ class VehicleRow(NamedTuple):
     level: int
     fixed_cost: int
     cost_per_m: int
+    skills: frozenset[str] = frozenset()
+    nurse: str = ""  # the nurse's pseudonymous id
+    breaks: tuple[tuple[int, int, int], ...] = ()  # (duration s, earliest start s, latest start s)
+    overtime_max_s: int = 0
+    overtime_cost: int = 0  # units per second
 
 
 def visit_rows(scenario: Scenario) -> list[TaskRow]:
     """The scenario's visits as tasks, in scenario order (the one place visits become integers)."""
     clock = scenario.clock
-    where = {c.id: c.location for c in scenario.clients}
+    clients = {c.id: c for c in scenario.clients}
     rows = []
     for v in scenario.visits:
         rate = scenario.lateness_cost_per_min_eur if v.lateness_cost_per_min_eur is None else v.lateness_cost_per_min_eur
         penalty = v.penalty_eur if v.optional else MANDATORY_DROP_EUR * v.priority
         windows = np.array([[clock.to_seconds(w.start), clock.to_seconds(w.end)] for w in v.windows], dtype=np.int64)
-        loc = where[v.client]
-        rows.append(TaskRow(v.id, loc.lat, loc.lon, int(round(v.duration_min * 60)), windows, v.nurses,
+        c = clients[v.client]
+        rows.append(TaskRow(v.id, c.location.lat, c.location.lon, int(round(v.duration_min * 60)), windows, v.nurses,
                             int(round(v.max_lateness_min * 60)), eur_to_units(rate / 60.0), v.qualification,
-                            eur_to_units(penalty), not v.optional))
+                            eur_to_units(penalty), not v.optional, frozenset(v.skills), frozenset(c.excluded_nurses),
+                            frozenset(c.preferred_nurses), eur_to_units(c.preference_cost_eur)))
     return rows
+
+
+def dependency_rows(scenario: Scenario) -> list[DependencyRow]:
+    """Every ``after`` of every visit, as seconds."""
+    return [DependencyRow(d.visit, v.id, int(round(d.min_gap_min * 60)),
+                          None if d.max_gap_min is None else int(round(d.max_gap_min * 60)), d.nurse)
+            for v in scenario.visits for d in v.after]
 
 
 def vehicle_rows(scenario: Scenario) -> list[VehicleRow]:
@@ -435,7 +462,11 @@ def vehicle_rows(scenario: Scenario) -> list[VehicleRow]:
     clock = scenario.clock
     return [VehicleRow(sh.id, (sh.start_location.lat, sh.start_location.lon), (sh.end_point.lat, sh.end_point.lon),
                        clock.to_seconds(sh.start_time), clock.to_seconds(sh.end_time), sh.qualification,
-                       eur_to_units(sh.cost_per_shift_eur), eur_to_units(sh.cost_per_km_eur / 1000.0))
+                       eur_to_units(sh.cost_per_shift_eur), eur_to_units(sh.cost_per_km_eur / 1000.0),
+                       frozenset(sh.skills), sh.nurse_id,
+                       tuple((int(round(b.duration_min * 60)), clock.to_seconds(b.earliest_start),
+                              clock.to_seconds(b.latest_start)) for b in sh.breaks),
+                       int(round(sh.overtime_max_min * 60)), eur_to_units(sh.overtime_cost_per_min_eur / 60.0))
             for sh in scenario.shifts]
 
 
@@ -471,9 +502,11 @@ def compile_scenario(scenario: Scenario, travel: TravelProvider | None = None) -
     b = ProblemBuilder(matrix.duration_s, matrix.distance_m)
     for v, row in zip(scenario.visits, visit_rows(scenario)):
         _add_task(b, point_of_client[v.client], row, row.max_late_s)
+    _add_dependencies(b, dependency_rows(scenario), {v.id: t for t, v in enumerate(scenario.visits)})
     first_depot = len(scenario.clients)
     for k, row in enumerate(vehicle_rows(scenario)):
         _add_vehicle(b, b.add_depot(first_depot + 2 * k), b.add_depot(first_depot + 2 * k + 1), row)
+    b.set_max_lateness_cost(eur_to_units(scenario.max_lateness_cost_per_min_eur / 60.0))
     problem = b.build()
     return CompiledNight(problem, matrix, b.node_points, tuple(v.id for v in scenario.visits),
                          tuple(sh.id for sh in scenario.shifts))
@@ -482,12 +515,22 @@ def compile_scenario(scenario: Scenario, travel: TravelProvider | None = None) -
 def _add_task(b: ProblemBuilder, point: int, row: TaskRow, max_late_s: int) -> int:
     return b.add_task(point, service_s=row.service_s, windows=row.windows, copies=row.copies, max_late_s=max_late_s,
                       late_cost=row.late_cost, level=row.level, penalty=row.penalty, mandatory=row.mandatory,
-                      id=row.id)
+                      id=row.id, skills=row.skills, excluded=row.excluded, preferred=row.preferred,
+                      preference_cost=row.preference_cost)
+
+
+def _add_dependencies(b: ProblemBuilder, rows: Sequence[DependencyRow], task_of: Mapping[str, int]) -> None:
+    for d in rows:
+        if d.first in task_of and d.then in task_of:
+            b.add_dependency(task_of[d.first], task_of[d.then], min_gap_s=d.min_gap_s, max_gap_s=d.max_gap_s,
+                             nurse=d.nurse)
 
 
 def _add_vehicle(b: ProblemBuilder, start: int, end: int, row: VehicleRow) -> int:
     return b.add_vehicle(start, end, shift_start=row.shift_start, shift_end=row.shift_end, level=row.level,
-                         fixed_cost=row.fixed_cost, cost_per_m=row.cost_per_m, id=row.id)
+                         fixed_cost=row.fixed_cost, cost_per_m=row.cost_per_m, id=row.id, skills=row.skills,
+                         nurse=row.nurse or row.id, breaks=row.breaks, overtime_max_s=row.overtime_max_s,
+                         overtime_cost=row.overtime_cost)
 
 
 @dataclass(frozen=True)
@@ -501,7 +544,7 @@ class RemainingNight:
 
 
 def compile_remaining(tasks: Sequence[TaskRow], vehicles: Sequence[VehicleRow], travel: TravelProvider, *,
-                      max_late_s: int) -> RemainingNight:
+                      max_late_s: int, dependencies: Sequence[DependencyRow] = ()) -> RemainingNight:
     """The remaining night: ``tasks`` in order, and ``vehicles`` whose ``start`` is where each
     nurse is and whose ``shift_start`` is when she is free. Points are the distinct places in
     order of first appearance (tasks, then each vehicle's start and end); every task may be up to
@@ -518,6 +561,7 @@ def compile_remaining(tasks: Sequence[TaskRow], vehicles: Sequence[VehicleRow], 
     b = ProblemBuilder(m.duration_s, m.distance_m)
     for row, pt in zip(tasks, task_points):
         _add_task(b, pt, row, max_late_s)
+    _add_dependencies(b, dependencies, {t.id: k for k, t in enumerate(tasks)})
     for row, (ps, pe) in zip(vehicles, depot_points):
         _add_vehicle(b, b.add_depot(ps), b.add_depot(pe), row)
     npt = b.node_points
@@ -541,9 +585,12 @@ def permute_nodes(problem: Problem, order: np.ndarray) -> Problem:
     a.update(duration=problem.duration[ix], distance=problem.distance[ix],
              windows=tuple(problem.windows[i] for i in order),
              task_nodes=tuple(tuple(int(inv[n]) for n in nodes) for nodes in problem.task_nodes),
-             start_node=inv[problem.start_node], end_node=inv[problem.end_node], allowed=problem.allowed[order])
+             start_node=inv[problem.start_node], end_node=inv[problem.end_node], allowed=problem.allowed[order],
+             dependencies=tuple((int(inv[x]), int(inv[y]), lo, hi, r) for x, y, lo, hi, r in problem.dependencies))
     for name in ("service", "max_late", "late_cost", "required_level", "demand", "node_task"):
         a[name] = getattr(problem, name)[order]
+    if problem.node_vehicle_cost is not None:
+        a["node_vehicle_cost"] = problem.node_vehicle_cost[order]
     return _new(**a)
 
 
@@ -571,9 +618,13 @@ def restrict_tasks(problem: Problem, tasks: list[int] | np.ndarray) -> tuple[Pro
         start_node=np.array([new_of[int(x)] for x in problem.start_node], dtype=np.int64),
         end_node=np.array([new_of[int(x)] for x in problem.end_node], dtype=np.int64),
         task_ids=tuple(problem.task_ids[t] for t in tasks) if problem.task_ids else (),
+        dependencies=tuple((new_of[x], new_of[y], lo, hi, r) for x, y, lo, hi, r in problem.dependencies
+                           if x in new_of and y in new_of),
     )
     for name in ("service", "max_late", "late_cost", "required_level", "demand"):
         a[name] = getattr(problem, name)[node_map]
+    if problem.node_vehicle_cost is not None:
+        a["node_vehicle_cost"] = problem.node_vehicle_cost[node_map]
     return _new(**a), node_map
 
 
@@ -589,6 +640,12 @@ def restrict_vehicles(problem: Problem, vehicles: list[int] | np.ndarray) -> Pro
         a[name] = getattr(problem, name)[v]
     a["allowed"] = problem.allowed[:, v]
     a["vehicle_ids"] = tuple(problem.vehicle_ids[i] for i in v) if problem.vehicle_ids else ()
+    a["breaks"] = tuple(problem.breaks[i] for i in v) if problem.breaks else ()
+    for name in ("overtime_max", "overtime_cost"):
+        if getattr(problem, name) is not None:
+            a[name] = getattr(problem, name)[v]
+    if problem.node_vehicle_cost is not None:
+        a["node_vehicle_cost"] = problem.node_vehicle_cost[:, v]
     return _new(**a)
 
 

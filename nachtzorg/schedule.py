@@ -1,10 +1,16 @@
 """Timing of routes: the one place that computes arrival, start, wait and end of every stop.
 
-Given routes (node lists per vehicle), each visit starts as early as its windows allow; the
-two copies of a two-nurse visit start together (the later arrival waits for the earlier),
-which may push later stops of the other nurse, so the forward pass repeats until no start
-moves. A nurse leaves her start place as late as she can without delaying her first visit
-(no pointless waiting at a client's door), but never before her shift starts.
+Given routes (node lists per vehicle), each visit starts as early as its windows allow.
+Linked visits hold their gap: the two copies of a two-nurse visit start together, and a visit
+that depends on another starts between its minimum and maximum gap after it (the later one
+waits, or the earlier one is pushed), which may push later stops of other nurses, so the
+forward pass repeats until no start moves. A nurse leaves her start place as late as she can
+without delaying her first visit (no pointless waiting at a client's door), but never before
+her shift starts.
+
+Breaks (a used nurse's only) are placed in the same pass, each at the first gap between stops
+where it costs no delay (taken while she would wait anyway), else at the last gap where it can
+still start in time; they are taken anywhere (in the car or at a door), never during care.
 All times are integer seconds of the problem's clock.
 """
 
@@ -13,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from .problem import Problem
+from .problem import DIFFERENT, SAME, Problem
 
 
 class StopTime(NamedTuple):
@@ -33,6 +39,14 @@ class StopTime(NamedTuple):
         return self.start - self.arrival
 
 
+class BreakTime(NamedTuple):
+    """A break taken on a route: after ``after`` of its stops (0 = before the first), seconds."""
+
+    after: int
+    start: int
+    end: int
+
+
 @dataclass
 class Schedule:
     """Stop times per vehicle, plus the problems found while timing (empty when feasible)."""
@@ -43,6 +57,7 @@ class Schedule:
     back_travel_s: list[int]
     back_distance_m: list[int]
     issues: list[str] = field(default_factory=list)
+    breaks: list[list[BreakTime]] = field(default_factory=list)  # per vehicle
 
     @property
     def feasible(self) -> bool:
@@ -62,6 +77,11 @@ class Schedule:
                     out[s.node] = late
         return out
 
+    def overtime(self, problem: Problem) -> list[int]:
+        """Seconds past her shift end, per vehicle (0 for unused vehicles)."""
+        ends = problem.lists.shift_end
+        return [max(0, b - ends[v]) if self.stops[v] else 0 for v, b in enumerate(self.back)]
+
 
 def first_start(windows: tuple[tuple[int, int], ...], t: int) -> int | None:
     """Earliest start >= ``t`` inside one of ``windows`` (``(lo, hi)`` pairs, in order), or None."""
@@ -76,81 +96,174 @@ def earliest_start(problem: Problem, node: int, t: int) -> int | None:
     return first_start(problem.lists.windows[node], t)
 
 
+def time_route(L, v: int, route: list[int], lower: dict[int, int], breaks: tuple[tuple[int, int, int], ...],
+                issues: list[str]) -> tuple[list[StopTime], int, int, int, int, list[BreakTime]]:
+    """One vehicle's stops, departure, return, last leg and breaks (see module docstring);
+    ``lower``: earliest starts of linked nodes (s); problems found are added to ``issues``.
+    ``L`` is the problem's :class:`~nachtzorg.problem.ProblemLists`. When the breaks' greedy
+    placement makes the route fail, every placement at earlier gaps is tried."""
+    mine: list[str] = []
+    out = _time_route(L, v, route, lower, breaks, mine, None)
+    if mine and breaks and route:
+        for gaps in _placements(len(route), len(breaks)):
+            trial: list[str] = []
+            alt = _time_route(L, v, route, lower, breaks, trial, gaps)
+            if not trial:
+                return alt
+    issues += mine
+    return out
+
+
+def _placements(n_stops: int, n_breaks: int):
+    """Gap indices (0..n_stops, non-decreasing) for ``n_breaks`` breaks, earliest first."""
+    from itertools import combinations_with_replacement
+
+    return combinations_with_replacement(range(n_stops + 1), n_breaks)
+
+
+def _time_route(L, v: int, route: list[int], lower: dict[int, int], breaks: tuple[tuple[int, int, int], ...],
+                issues: list[str], gaps: tuple[int, ...] | None) -> tuple[list[StopTime], int, int, int, int,
+                                                                           list[BreakTime]]:
+    """:func:`time_route` with the breaks at the greedy gaps (``gaps`` None) or at ``gaps``."""
+    duration, distance, service, windows = L.duration, L.distance, L.service, L.windows
+    prev = L.start_node[v]
+    t = shift_start = L.shift_start[v]
+    stops: list[StopTime] = []
+    taken: list[BreakTime] = []
+    pending = sorted(breaks, key=lambda b: b[1]) if route else []
+    depart = shift_start
+    for k, node in enumerate(route):
+        travel = duration[prev][node]
+        s0 = None
+        if k == 0:  # at her start place from the shift's start
+            e = lower.get(node, t + travel)
+            t0 = max(t + travel, e)
+            s0 = first_start(windows[node], t0)
+            s0 = t0 if s0 is None else s0
+        while pending:  # breaks at this gap (before driving to ``node``)
+            d, eb, lb = pending[0]
+            b = max(t, eb)
+            if gaps is not None:
+                if gaps[len(taken)] != k:
+                    break
+                if b > lb:
+                    issues.append(f"vehicle {v}: break of {d} s cannot start by {lb}")
+            elif b > lb:
+                break
+            else:
+                arrival = t + travel
+                e = lower.get(node, arrival)
+                s = first_start(windows[node], max(arrival, e))
+                s_after = first_start(windows[node], max(b + d + travel, e))
+                free = s is not None and s_after == s
+                nxt = None if s is None else max(s + service[node], eb)
+                if not (free or nxt is None or nxt > lb):
+                    break
+            taken.append(BreakTime(k, b, b + d))
+            t = b + d
+            pending.pop(0)
+        if k == 0:  # leave as late as possible without delaying the first start
+            depart = t = max(t, s0 - travel)
+        arrival = t + travel
+        e = lower.get(node, arrival)
+        t0 = arrival if arrival > e else e
+        s = first_start(windows[node], t0)
+        if s is None:
+            issues.append(f"vehicle {v}: node {node} reached at {arrival}, after its last window")
+            s = t0
+        t = s + service[node]
+        stops.append(StopTime(node, arrival, s, t, travel, distance[prev][node]))
+        prev = node
+    end = L.end_node[v]
+    bt = duration[prev][end] if route else 0
+    bd = distance[prev][end] if route else 0
+    for d, eb, lb in pending:  # what is left, before driving back
+        b = max(t, eb)
+        if b > lb:
+            issues.append(f"vehicle {v}: break of {d} s cannot start by {lb}")
+            continue
+        taken.append(BreakTime(len(route), b, b + d))
+        t = b + d
+    back = t + bt if route else shift_start
+    if route and back > L.latest_back[v]:
+        issues.append(f"vehicle {v}: back at {back}, after shift end {L.latest_back[v]}")
+    return stops, depart, back, bt, bd, taken
+
+
 def schedule_routes(problem: Problem, routes: list[list[int]], *, max_rounds: int | None = None) -> Schedule:
     """Earliest-start timing of ``routes`` (one list of visited nodes per vehicle)."""
     L = problem.lists
-    duration, distance, service, windows = L.duration, L.distance, L.service, L.windows
-    partner = L.partner
+    links = L.links
+    breaks = problem.breaks or ((),) * len(routes)
     lower: dict[int, int] = {}
-    rounds = max_rounds or (2 * len(partner) + 2)
+    rounds = max_rounds or (4 * len(links) + 2)
+    vehicle_of = {n: v for v, r in enumerate(routes) for n in r}
     for _ in range(rounds):
         issues: list[str] = []
         start: dict[int, int] = {}
-        all_stops: list[list[StopTime]] = []
-        depart, back, back_t, back_d = [], [], [], []
+        all_stops, depart, back, back_t, back_d, all_breaks = [], [], [], [], [], []
         for v, route in enumerate(routes):
-            prev = L.start_node[v]
-            t = shift_start = L.shift_start[v]
-            stops: list[StopTime] = []
-            first = True
-            for node in route:
-                travel = duration[prev][node]
-                arrival = t + travel
-                e = lower.get(node, arrival)
-                t0 = arrival if arrival > e else e
-                s = None
-                for lo, hi in windows[node]:  # first_start, inlined: this loop is hot
-                    if t0 <= hi:
-                        s = t0 if t0 > lo else lo
-                        break
-                if s is None:
-                    issues.append(f"vehicle {v}: node {node} reached at {arrival}, after its last window")
-                    s = t0
-                if first:  # leave as late as possible without delaying the first start
-                    t = max(shift_start, s - travel)
-                    arrival = t + travel
-                    depart.append(t)
-                    first = False
-                t = s + service[node]
-                stops.append(StopTime(node, arrival, s, t, travel, distance[prev][node]))
-                start[node] = s
-                prev = node
-            if first:
-                depart.append(shift_start)
-            end = L.end_node[v]
-            bt = duration[prev][end] if route else 0
-            bd = distance[prev][end] if route else 0
-            back.append(t + bt if route else shift_start)
+            stops, dep, bk, bt, bd, taken = time_route(L, v, route, lower, breaks[v], issues)
+            for st in stops:
+                start[st.node] = st.start
+            all_stops.append(stops)
+            depart.append(dep)
+            back.append(bk)
             back_t.append(bt)
             back_d.append(bd)
-            if route and t + bt > L.shift_end[v]:
-                issues.append(f"vehicle {v}: back at {t + bt}, after shift end {L.shift_end[v]}")
-            all_stops.append(stops)
+            all_breaks.append(taken)
         moved = False
-        for a, b in partner.items():
-            if a in start and b in start and start[a] != start[b]:
-                hi = max(start[a], start[b])
-                if lower.get(a, -1) < hi or lower.get(b, -1) < hi:
-                    lower[a] = lower[b] = hi
+        for a, b, lo, hi, _rule in links:
+            if a in start and b in start:
+                if start[b] < start[a] + lo and lower.get(b, -1) < start[a] + lo:
+                    lower[b] = start[a] + lo
+                    moved = True
+                elif start[b] > start[a] + hi and lower.get(a, -1) < start[b] - hi:
+                    lower[a] = start[b] - hi
                     moved = True
         if not moved:
             break
     else:
-        issues.append("two-nurse visits could not be synchronised (routes wait for each other)")
-    for a, b in partner.items():
+        issues.append("linked visits could not be timed together (routes wait for each other)")
+    for a, b in L.partner.items():
         if (a in start) != (b in start):
             issues.append(f"two-nurse node {a} is served without its partner {b}")
-    return Schedule(all_stops, depart, back, back_t, back_d, issues)
+    for a, b, lo, hi, rule in links:
+        if a in start and b in start:
+            if not lo <= start[b] - start[a] <= hi:
+                issues.append(f"node {b} starts {start[b] - start[a]} s after node {a}, not {lo}-{hi} s")
+            if rule == SAME and vehicle_of[a] != vehicle_of[b]:
+                issues.append(f"nodes {a} and {b} must be served by the same vehicle")
+            if rule == DIFFERENT and vehicle_of[a] == vehicle_of[b]:
+                issues.append(f"nodes {a} and {b} must be served by different vehicles")
+    return Schedule(all_stops, depart, back, back_t, back_d, issues, all_breaks)
 
 
 def service_cost(problem: Problem, routes: list[list[int]], schedule: Schedule | None = None) -> int:
-    """Cost units of serving ``routes``: fixed + distance cost of used vehicles plus lateness cost."""
+    """Cost units of serving ``routes``: fixed, distance and preference cost of the used
+    vehicles, lateness, overtime, and the cost of the largest lateness."""
     p = problem
     schedule = schedule or schedule_routes(p, routes)
     cost = sum(p.route_cost(v, r) for v, r in enumerate(routes))
     late_cost = p.lists.late_cost
-    cost += sum(late * late_cost[node] for node, late in schedule.lateness(p).items())
+    late = schedule.lateness(p)
+    cost += sum(s * late_cost[node] for node, s in late.items())
+    if p.overtime_cost is not None:
+        cost += sum(s * int(c) for s, c in zip(schedule.overtime(p), p.overtime_cost))
+    if p.max_late_cost and late:
+        cost += max(late.values()) * p.max_late_cost
     return int(cost)
+
+
+#: The cost of routes that cannot be timed: above any plan's.
+INFEASIBLE = 1 << 62
+
+
+def plan_cost(problem: Problem, routes: list[list[int]]) -> int:
+    """:func:`total_cost` of routes that can be timed, :data:`INFEASIBLE` for those that cannot
+    (what a strategy compares plans by)."""
+    sched = schedule_routes(problem, routes)
+    return total_cost(problem, routes, sched) if sched.feasible else INFEASIBLE
 
 
 def total_cost(problem: Problem, routes: list[list[int]], schedule: Schedule | None = None) -> int:

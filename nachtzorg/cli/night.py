@@ -66,7 +66,7 @@ def run_check(args: argparse.Namespace) -> int:
     plan = load_model(Plan, args.plan)
     report = check_plan(scenario, plan)
     if args.json:
-        print(json.dumps({"ok": report.ok, "violations": [v.__dict__ for v in report.violations]}, indent=2))
+        print(json.dumps(report.as_dict(), indent=2))
     else:
         print(report)
     return EXIT_OK if report.ok else EXIT_VIOLATIONS

@@ -13,7 +13,7 @@ import logging
 
 from ..exceptions import SolverError
 from ..problem import Problem, forbid_vehicle
-from ..schedule import schedule_routes, total_cost
+from ..schedule import plan_cost, schedule_routes, total_cost
 from .insertion import insertion_routes, repair_routes
 from .params import SolveParams
 from .search import search
@@ -93,7 +93,7 @@ def spare_nurses(problem: Problem, routes: list[list[int]], tries: int = 1) -> l
     move out of it costs more, only the last saves the fixed cost."""
     if not problem.fixed_cost.any():
         return routes
-    cost = total_cost(problem, routes)
+    cost = plan_cost(problem, routes)
     within = problem
     spared = True
     while spared and sum(1 for r in routes if r) > 1:
@@ -103,7 +103,7 @@ def spare_nurses(problem: Problem, routes: list[list[int]], tries: int = 1) -> l
             rest = repair(reduced, rest)
             if served_all(problem, rest) < served_all(problem, routes):
                 continue  # her visits did not all fit: no cheaper plan (penalties), skip the costing
-            c = total_cost(problem, rest)
+            c = plan_cost(problem, rest)
             if c < cost:
                 routes, cost, within, spared = rest, c, reduced, True
                 break

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..problem import Problem
-from ..schedule import first_start
+from ..problem import DIFFERENT, SAME, Problem
+from ..schedule import first_start, time_route
 
 
 @dataclass
@@ -55,10 +55,25 @@ class InsertionBuilder:
         #: per node (lo, hi) start intervals, the last one's hi extended by the allowed lateness
         self.windows = L.windows if allow_late else L.hard_windows
         self.routes = [_Route(v, depart=int(p.shift_start[v])) for v in range(p.n_vehicles)]
+        #: node -> [(other node, lowest gap, highest gap of this node's start minus the other's, rule)]
+        self.links: dict[int, list[tuple[int, int, int, int]]] = {}
+        for a, b, lo, hi, rule in p.dependencies:
+            self.links.setdefault(b, []).append((a, lo, hi, rule))
+            self.links.setdefault(a, []).append((b, -hi, -lo, rule))
+        self.breaks = p.breaks or ((),) * p.n_vehicles
         for r in self.routes:
             self._refresh(r)
 
     # ---------------------------------------------------------------- timing
+    def _fits_breaks(self, r: _Route, nodes: list[int], pins: dict[int, int]) -> bool:
+        """Whether the route ``nodes`` of ``r``'s vehicle still times with her breaks, every
+        pinned start (``pins``) kept exactly. The positions above ignore breaks (they are rare
+        to bind), so a chosen position is checked here before it is taken."""
+        if not self.breaks[r.vehicle]:
+            return True
+        issues: list[str] = []
+        stops = time_route(self.p.lists, r.vehicle, nodes, pins, self.breaks[r.vehicle], issues)[0]
+        return not issues and all(st.start == pins[st.node] for st in stops if st.node in pins)
     def _window_hi(self, node: int, t: int) -> int:
         """Latest start in the window that contains start ``t`` of ``node`` (the last window
         extended by the allowed lateness)."""
@@ -97,9 +112,9 @@ class InsertionBuilder:
             prev = node
         end = L.end_node[v]
         if n:
-            ok = ok and t + duration[prev][end] <= L.shift_end[v]
+            ok = ok and t + duration[prev][end] <= L.latest_back[v]
         latest = [0] * n
-        nxt_latest = L.shift_end[v]
+        nxt_latest = L.latest_back[v]
         nxt = end
         for k in range(n - 1, -1, -1):
             node = nodes[k]
@@ -113,17 +128,21 @@ class InsertionBuilder:
         r.prev = np.array([L.start_node[v], *nodes], dtype=np.int64)
         r.nxt = np.array([*nodes, end], dtype=np.int64)
         r.prev_end = np.array([L.shift_start[v], *ends], dtype=np.int64)
-        r.nxt_latest = np.array([*latest, L.shift_end[v]], dtype=np.int64)
+        r.nxt_latest = np.array([*latest, L.latest_back[v]], dtype=np.int64)
         r.arc_m = self.p.distance[r.prev, r.nxt]
         return bool(ok)
 
     # ---------------------------------------------------------------- candidates
-    def _positions(self, r: _Route, x: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _positions(self, r: _Route, x: int, span: tuple[int, int] | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """For every position k (before route node k; k = len: before the end), the earliest
-        start ``e``, latest start ``l`` of ``x`` there, and the extra cost; infeasible -> e > l."""
+        start ``e``, latest start ``l`` of ``x`` there, and the extra cost; infeasible -> e > l.
+        ``span``: the start must also lie in ``[lo, hi]`` (the gap to a linked visit)."""
         p = self.p
         v = r.vehicle
         arr = r.prev_end + p.duration[r.prev, x]
+        if span is not None:
+            arr = np.maximum(arr, span[0])
         if self.multi[x]:
             e = np.array([1 << 40 if (s := self._earliest(x, int(a))) is None else s for a in arr], dtype=np.int64)
             whi = np.array([self._window_hi(x, int(t)) for t in e], dtype=np.int64)
@@ -131,9 +150,34 @@ class InsertionBuilder:
             e = np.maximum(arr, self.lo[x])
             whi = self.hi[x]
         lat = np.minimum(whi, r.nxt_latest - p.duration[x, r.nxt] - int(p.service[x]))
+        if span is not None:
+            lat = np.minimum(lat, span[1])
         delta_m = p.distance[r.prev, x] + p.distance[x, r.nxt] - r.arc_m
         cost = delta_m * int(p.cost_per_m[v]) + (int(p.fixed_cost[v]) if not r.nodes else 0)
+        if p.node_vehicle_cost is not None:
+            cost = cost + int(p.node_vehicle_cost[x, v])
         return e, lat, cost, delta_m
+
+    def _linked(self, x: int) -> tuple[tuple[int, int] | None, set[int] | None, set[int]]:
+        """For a linked visit ``x``: the span its start must lie in given the linked visits
+        already on the routes, the vehicles it must use (None: any) and those it must not."""
+        links = self.links.get(x)
+        if not links:
+            return None, None, set()
+        where = {n: (r.vehicle, r.pinned[n]) for r in self.routes for n in r.pinned}
+        lo, hi = -(1 << 40), 1 << 40
+        only: set[int] | None = None
+        never: set[int] = set()
+        for other, glo, ghi, rule in links:
+            if other not in where:
+                continue
+            veh, start = where[other]
+            lo, hi = max(lo, start + glo), min(hi, start + ghi)
+            if rule == SAME:
+                only = {veh} if only is None else only & {veh}
+            elif rule == DIFFERENT:
+                never.add(veh)
+        return (lo, hi), only, never
 
     def _late_cost(self, x: int, start: np.ndarray) -> np.ndarray | int:
         """Lateness cost (units) of starting ``x`` at ``start`` (0 in the hard-window pass)."""
@@ -142,7 +186,7 @@ class InsertionBuilder:
         return np.maximum(start - self.due[x], 0) * int(self.p.late_cost[x])
 
     def pinned_starts(self) -> dict[int, int]:
-        """The fixed start (s) of every two-nurse copy on the routes."""
+        """The fixed start (s) of every two-nurse copy and linked visit on the routes."""
         return {n: t for r in self.routes for n, t in r.pinned.items()}
 
     def _insert(self, r: _Route, k: int, x: int, pin: int | None = None) -> None:
@@ -152,39 +196,51 @@ class InsertionBuilder:
         self._refresh(r)
 
     def insert_single(self, x: int, max_cost: int | None = None) -> bool:
-        best = None
+        cands = []
+        span, only, never = self._linked(x)
         for v in self.p.allowed_vehicles(x):
+            if (only is not None and int(v) not in only) or int(v) in never:
+                continue
             r = self.routes[int(v)]
-            e, lat, cost, _ = self._positions(r, x)
+            e, lat, cost, _ = self._positions(r, x, span)
             ok = np.flatnonzero(e <= lat)
             if ok.size == 0:
                 continue
             cost = cost + self._late_cost(x, e)
             # cheapest, ties broken by earlier start (keeps slack later in the night)
-            k = ok[np.lexsort((e[ok], cost[ok]))[0]]
-            key = (int(cost[k]), int(e[k]))
-            if best is None or key < best[0]:
-                best = (key, r, int(k))
-        if best is None or (max_cost is not None and best[0][0] > max_cost):
-            return False
-        self._insert(best[1], best[2], x)
-        return True
+            order = ok[np.lexsort((e[ok], cost[ok]))]
+            if not self.breaks[r.vehicle]:
+                order = order[:1]
+            cands += [((int(cost[k]), int(e[k])), r, int(k)) for k in order]
+        cands.sort(key=lambda c: (c[0], c[1].vehicle, c[2]))
+        pins = self.pinned_starts()
+        for key, r, k in cands:
+            if max_cost is not None and key[0] > max_cost:
+                return False
+            pin = key[1] if x in self.links else None
+            if self._fits_breaks(r, [*r.nodes[:k], x, *r.nodes[k:]], {**pins, x: key[1]} if pin else pins):
+                self._insert(r, k, x, pin=pin)
+                return True
+        return False
 
-    def insert_pair(self, xa: int, xb: int, max_cost: int | None = None) -> bool:
-        cands = []
-        for v in self.p.allowed_vehicles(xa):
+    def _candidates(self, x: int, span: tuple[int, int] | None) -> dict[int, tuple]:
+        out = {}
+        for v in self.p.allowed_vehicles(x):
             r = self.routes[int(v)]
-            e, lat, cost, _ = self._positions(r, xa)
+            e, lat, cost, _ = self._positions(r, x, span)
             ok = np.flatnonzero(e <= lat)
             if ok.size:
-                cands.append((r, e[ok], lat[ok], cost[ok], ok))
+                out[int(v)] = (r, e[ok], lat[ok], cost[ok], ok)
+        return out
+
+    def insert_pair(self, xa: int, xb: int, max_cost: int | None = None) -> bool:
+        span, _, _ = self._linked(xa)
+        cands_a, cands_b = self._candidates(xa, span), self._candidates(xb, span)
         best = None
-        for i in range(len(cands)):
-            ra, ea, la, ca, ka = cands[i]
-            for j in range(len(cands)):
-                if i == j:
+        for va, (ra, ea, la, ca, ka) in cands_a.items():
+            for vb, (rb, eb, lb, cb, kb) in cands_b.items():
+                if va == vb:
                     continue
-                rb, eb, lb, cb, kb = cands[j]
                 t = np.maximum(ea[:, None], eb[None, :])
                 feas = t <= np.minimum(la[:, None], lb[None, :])
                 if not feas.any():
@@ -198,6 +254,10 @@ class InsertionBuilder:
         if best is None or (max_cost is not None and best[0][0] > max_cost):
             return False
         _, ra, ka, rb, kb, t = best
+        pins = {**self.pinned_starts(), xa: t, xb: t}
+        if not (self._fits_breaks(ra, [*ra.nodes[:ka], xa, *ra.nodes[ka:]], pins)
+                and self._fits_breaks(rb, [*rb.nodes[:kb], xb, *rb.nodes[kb:]], pins)):
+            return False  # the cheapest pair breaks a break; the pair is left to the search
         self._insert(ra, ka, xa, pin=t)
         self._insert(rb, kb, xb, pin=t)
         return True
@@ -209,7 +269,7 @@ class InsertionBuilder:
             width = np.array([int(self.due[n[0]] - self.lo[n[0]]) for n in p.task_nodes])
             order = sorted(range(p.n_tasks), key=lambda t: (
                 -len(p.task_nodes[t]), not p.task_mandatory[t], -int(p.task_penalty[t]), width[t], t))
-        for t in order:
+        for t in _dependency_order(p, list(order)):
             nodes = p.task_nodes[t]
             limit = None if p.task_mandatory[t] else int(p.task_penalty[t])
             if len(nodes) == 2:
@@ -217,6 +277,29 @@ class InsertionBuilder:
             else:
                 self.insert_single(nodes[0], limit)
         return [list(r.nodes) for r in self.routes]
+
+
+def _dependency_order(problem: Problem, order: list[int]) -> list[int]:
+    """``order`` with every task moved after the tasks it depends on (when they are in it)."""
+    before: dict[int, list[int]] = {}
+    for a, b, *_ in problem.dependencies:
+        before.setdefault(int(problem.node_task[b]), []).append(int(problem.node_task[a]))
+    if not before:
+        return order
+    wanted, out, seen = set(order), [], set()
+
+    def visit(t: int) -> None:
+        if t in seen:
+            return
+        seen.add(t)
+        for first in before.get(t, ()):
+            if first in wanted:
+                visit(first)
+        out.append(t)
+
+    for t in order:
+        visit(t)
+    return out
 
 
 def _fill(problem: Problem, routes: list[list[int]], starts: dict[int, int],
@@ -231,6 +314,7 @@ def _fill(problem: Problem, routes: list[list[int]], starts: dict[int, int],
         return routes, starts
     b = InsertionBuilder(problem, allow_late)
     partner = {n for nodes in problem.task_nodes if len(nodes) == 2 for n in nodes}
+    partner |= {x for a, b, *_ in problem.dependencies for x in (a, b)}
     for r, nodes in zip(b.routes, routes):
         r.nodes = list(nodes)
         r.pinned = {n: starts[n] for n in nodes if n in partner}

@@ -2,9 +2,13 @@
 
 Built once from the integer arrays: matrix transits (``RegisterTransitMatrix``, never a Python
 callback in the hot loop, never a float), a time dimension whose cumul at a visit is the
-**start of care**, hard and soft time windows, qualification as allowed vehicles, fixed cost per
-nurse used plus a per-metre cost, disjunctions for visits that may be left out, and two-nurse
-visits as two copies on different vehicles with equal start times.
+**start of care**, hard and soft time windows, qualification (levels, skills, excluded nurses)
+as allowed vehicles, fixed cost per nurse used plus a per-metre cost (plus, where clients
+prefer nurses, a cost on arcs into their visits for the others), disjunctions for visits that
+may be left out, two-nurse visits as two copies on different vehicles with equal start times,
+dependent visits as gaps between start times (and same/different vehicles), breaks as OR-Tools'
+break intervals of a used vehicle, and overtime as a soft upper bound on the end of a shift.
+OR-Tools does not see the cost of the largest lateness; our own costing of its plans does.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.constraint_solver import pywrapcp
 
-from ..problem import Problem
+from ..problem import DIFFERENT, NO_MAX_GAP, SAME, Problem
 
 
 @dataclass
@@ -58,13 +62,17 @@ def build_model(problem: Problem) -> OrToolsModel:
     routing = pywrapcp.RoutingModel(manager)
     solver = routing.solver()
 
-    # --- arc costs: one registered matrix per distinct cost per metre
+    # --- arc costs: one registered matrix per distinct cost per metre (and preference column)
     dist = p.distance.astype(np.int64)
-    by_rate: dict[int, list[int]] = {}
+    pref = p.node_vehicle_cost
+    by_kind: dict[tuple[int, bytes], list[int]] = {}
     for v in range(m):
-        by_rate.setdefault(int(p.cost_per_m[v]), []).append(v)
-    for rate, vehicles in by_rate.items():
-        cb = routing.RegisterTransitMatrix((dist * rate).tolist())
+        by_kind.setdefault((int(p.cost_per_m[v]), b"" if pref is None else pref[:, v].tobytes()), []).append(v)
+    for (rate, _), vehicles in by_kind.items():
+        arcs = dist * rate
+        if pref is not None:
+            arcs = arcs + pref[:, vehicles[0]][None, :]  # the cost of serving node j falls on arcs into j
+        cb = routing.RegisterTransitMatrix(arcs.tolist())
         for v in vehicles:
             routing.SetArcCostEvaluatorOfVehicle(cb, v)
     for v in range(m):
@@ -74,7 +82,7 @@ def build_model(problem: Problem) -> OrToolsModel:
     # --- time: transit i->j = service(i) + travel(i, j); cumul = start of service
     transit = p.duration.astype(np.int64) + p.service.astype(np.int64)[:, None]
     time_cb = routing.RegisterTransitMatrix(transit.tolist())
-    horizon = int(max(p.shift_end.max(), max(int(w[-1, 1]) for w in p.windows) + int(p.max_late.max())))
+    horizon = int(max(p.horizon, max(int(w[-1, 1]) for w in p.windows) + int(p.max_late.max())))
     routing.AddDimension(time_cb, horizon, horizon, False, "time")
     time = routing.GetDimensionOrDie("time")
 
@@ -101,11 +109,16 @@ def build_model(problem: Problem) -> OrToolsModel:
             # SetAllowedVehiclesForIndex's SWIG wrapper rejects Python lists in 9.15.
             routing.VehicleVar(idx).SetValues([-1] + [int(v) for v in allowed])
 
+    latest = p.latest_back
     for v in range(m):
-        time.CumulVar(routing.Start(v)).SetRange(int(p.shift_start[v]), int(p.shift_end[v]))
-        time.CumulVar(routing.End(v)).SetRange(int(p.shift_start[v]), int(p.shift_end[v]))
+        time.CumulVar(routing.Start(v)).SetRange(int(p.shift_start[v]), int(latest[v]))
+        time.CumulVar(routing.End(v)).SetRange(int(p.shift_start[v]), int(latest[v]))
+        if p.overtime_cost is not None and latest[v] > p.shift_end[v] and p.overtime_cost[v] > 0:
+            time.SetCumulVarSoftUpperBound(routing.End(v), int(p.shift_end[v]), int(p.overtime_cost[v]))
         routing.AddVariableMinimizedByFinalizer(time.CumulVar(routing.End(v)))
         routing.AddVariableMaximizedByFinalizer(time.CumulVar(routing.Start(v)))
+    if p.breaks:
+        _add_breaks(p, routing, time)
 
     # --- who may be left out, and two-nurse synchronisation
     for t, nodes in enumerate(p.task_nodes):
@@ -118,7 +131,35 @@ def build_model(problem: Problem) -> OrToolsModel:
             solver.Add(routing.ActiveVar(a) == routing.ActiveVar(b))
             solver.Add(time.CumulVar(a) == time.CumulVar(b))
             solver.Add(solver.IsDifferentVar(routing.VehicleVar(a), routing.VehicleVar(b)) >= routing.ActiveVar(a))
+    for a_node, b_node, lo, hi, rule in p.dependencies:
+        a, b = manager.NodeToIndex(int(a_node)), manager.NodeToIndex(int(b_node))
+        # The gap binds when both are served (a big-M term switches it off otherwise).
+        both = solver.Min(routing.ActiveVar(a), routing.ActiveVar(b))
+        slack = (1 - both) * (2 * horizon + 1)
+        solver.Add(time.CumulVar(b) - time.CumulVar(a) + slack >= int(lo))
+        if hi < NO_MAX_GAP:
+            solver.Add(time.CumulVar(b) - time.CumulVar(a) - slack <= int(hi))
+        if rule == DIFFERENT:
+            solver.Add(solver.IsDifferentVar(routing.VehicleVar(a), routing.VehicleVar(b)) >= both)
+        elif rule == SAME:
+            solver.Add(solver.IsEqualVar(routing.VehicleVar(a), routing.VehicleVar(b)) >= both)
     for node in range(n):
         if node not in depot:
             routing.AddToAssignment(time.SlackVar(manager.NodeToIndex(node)))
     return OrToolsModel(p, manager, routing, time)
+
+
+def _add_breaks(p: Problem, routing: pywrapcp.RoutingModel, time: pywrapcp.RoutingDimension) -> None:
+    """Each vehicle's breaks as fixed-duration intervals, performed exactly when the vehicle
+    is used, which no care may overlap (travel and waiting may)."""
+    solver = routing.solver()
+    service = [int(x) for x in p.service]
+    for v, breaks in enumerate(p.breaks):
+        if not breaks:
+            continue
+        intervals = []
+        for k, (d, lo, hi) in enumerate(breaks):
+            iv = solver.FixedDurationIntervalVar(int(lo), int(hi), int(d), True, f"break {v}.{k}")
+            solver.Add(iv.PerformedExpr() == routing.ActiveVehicleVar(v))
+            intervals.append(iv)
+        time.SetBreakIntervalsOfVehicle(intervals, v, service)

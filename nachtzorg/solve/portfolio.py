@@ -36,7 +36,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from ..exceptions import SolverError
 from ..problem import Problem
-from ..schedule import total_cost
+from ..schedule import plan_cost, total_cost
 from .fleet import eliminate_route, honour_priorities, improve, repair, served_all
 from .insertion import insertion_routes
 from .params import SolveParams, SolveResult
@@ -92,7 +92,7 @@ def _run_chain(problem: Problem, params: SolveParams, specs: list[Spec],
         continued = len(specs) - 1
     two_nurse = any(len(n) == 2 for n in problem.task_nodes)
     plans = {"insertion": start}
-    costs = {"insertion": total_cost(problem, start)}
+    costs = {"insertion": plan_cost(problem, start)}
     stats: dict[str, float] = {}
     build_s = 0.0
     for k, (name, initial) in enumerate(specs):
@@ -121,7 +121,7 @@ def _run_chain(problem: Problem, params: SolveParams, specs: list[Spec],
             continue
         build_s += res.build_s
         plans[name] = repair(problem, res.routes) if two_nurse else res.routes
-        costs[name] = total_cost(problem, plans[name])
+        costs[name] = plan_cost(problem, plans[name])
     return _Chain(plans, costs, stats, build_s)
 
 
