@@ -18,10 +18,11 @@ minutes).
 Rules scored by :func:`evaluate_hhc`: every required service is done exactly once, by a caregiver
 qualified for it; a patient's two services by two different caregivers, within their gap; a
 caregiver leaves the start depot at ``e_0`` (0 in every bundled file; Kummer et al.'s published
-decoder also leaves at time 0) and starts a service no earlier than its arrival and no earlier than ``e_i``; a start after
-``l_i`` is allowed and counts as tardiness ``max(0, start - l_i)`` per service (a two-caregiver
-visit that starts late counts twice). The depots' ``l`` values bound nothing. Objective, as in
-every published result: (total travel distance + total tardiness + maximum tardiness) / 3.
+decoder also leaves at time 0) and starts a service no earlier than its arrival and no earlier
+than ``e_i``; a start after ``l_i`` is allowed and counts as tardiness ``max(0, start - l_i)``
+per service (a two-caregiver visit that starts late counts twice, as in Kummer et al.'s decoder).
+The depots' ``l`` values bound nothing. Objective, as in every published result: (total travel
+distance, depot to depot + total tardiness + maximum tardiness) / 3.
 
 The evaluator shares no code with any solver: it recomputes every leg, arrival and tardiness from
 the instance arrays and the stops it is given.
@@ -132,9 +133,11 @@ class _Reader:
         try:
             value = float(token)
         except ValueError:
-            raise InputError(f"{self.path}: section {section!r} (line {lineno}): {_preview(token)} is not a number") from None
+            raise InputError(f"{self.path}: section {section!r} (line {lineno}): {_preview(token)} "
+                             f"is not a number") from None
         if not math.isfinite(value):
-            raise InputError(f"{self.path}: section {section!r} (line {lineno}): {_preview(token)} is not a finite number")
+            raise InputError(f"{self.path}: section {section!r} (line {lineno}): {_preview(token)} "
+                             f"is not a finite number")
         return value
 
     def scalar(self, section: str, *, minimum: int) -> int:
@@ -180,7 +183,8 @@ class _Reader:
         if bad.size:
             i, j = (int(x) for x in bad[0])
             lineno = self.rows[section][i][0]
-            raise InputError(f"{self.path}: section {section!r} row {i} (line {lineno}): {_preview(self.rows[section][i][1][j])} "
+            token = self.rows[section][i][1][j]
+            raise InputError(f"{self.path}: section {section!r} row {i} (line {lineno}): {_preview(token)} "
                              f"must be 0 or 1")
         return m.astype(bool)
 
@@ -296,8 +300,8 @@ class HhcEvaluation:
     objective: float  # (distance + total_tardiness + max_tardiness) / 3
 
     def __str__(self) -> str:
-        head = (f"{'valid' if self.valid else 'INVALID'}: objective {self.objective:.2f} (distance {self.distance:.2f}, "
-                f"tardiness {self.total_tardiness:.2f}, max {self.max_tardiness:.2f})")
+        head = (f"{'valid' if self.valid else 'INVALID'}: objective {self.objective:.2f} "
+                f"(distance {self.distance:.2f}, tardiness {self.total_tardiness:.2f}, max {self.max_tardiness:.2f})")
         return "\n".join([head, *(f"- {i}" for i in self.issues)])
 
 
@@ -363,7 +367,8 @@ def evaluate_hhc(inst: HhcInstance, routes: Sequence[Sequence[Mapping[str, Any]]
                 issues.append(f"{who} starts at {start:.4f} min, {inst.ready[node] - start:.3g} min before the window "
                               f"opens at {inst.ready[node]:g} min")
             if not inst.requires[node, srv]:
-                issues.append(f"{who}: patient {node} does not require service {srv} (requires {list(inst.services(node))})")
+                issues.append(f"{who}: patient {node} does not require service {srv} "
+                              f"(requires {list(inst.services(node))})")
             if not inst.qualified[k, srv]:
                 issues.append(f"{who}: caregiver {k} is not qualified for service {srv}")
             tard = max(0.0, start - float(inst.due[node]))

@@ -62,7 +62,8 @@ def published(a1: HhcInstance) -> list[list[dict]]:
 
 
 def stop_of(routes: list[list[dict]], node: int, service: int) -> tuple[int, int]:
-    return next((k, p) for k, r in enumerate(routes) for p, s in enumerate(r) if (s["node"], s["service"]) == (node, service))
+    return next((k, p) for k, r in enumerate(routes) for p, s in enumerate(r)
+                if (s["node"], s["service"]) == (node, service))
 
 
 # ------------------------------------------------------------------------------------------ reader
