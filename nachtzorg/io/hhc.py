@@ -35,12 +35,15 @@ import math
 import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..exceptions import InputError
+from ..model import Scenario
+from ..plan import Plan
 
 #: Section keywords, in file order.
 SECTIONS = ("nbNodes", "nbVehi", "nbServi", "r", "DS", "a", "x", "y", "d", "p", "mind", "maxd", "e", "l")
@@ -402,3 +405,76 @@ def evaluate_hhc(inst: HhcInstance, routes: Sequence[Sequence[Mapping[str, Any]]
     objective = (distance + total_tard + max_tard) / 3.0
     return HhcEvaluation(valid=not issues, issues=tuple(issues), distance=distance, total_tardiness=total_tard,
                          max_tardiness=max_tard, objective=objective)
+
+
+# --------------------------------------------------------------------------- as an ordinary night
+#: The day an instance is posed on, and the time minute 0 of the instance falls on (UTC, no DST).
+HHC_DATE = "2026-01-05"
+_T0 = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)
+#: A caregiver's shift, from minute 0: long enough for any route of these instances, minutes.
+HHC_SHIFT_MIN = 23 * 60 + 59
+
+
+def _at(minutes: float) -> str:
+    """ISO time of ``minutes`` after minute 0 of the instance, whole seconds (rounded up)."""
+    return (_T0 + timedelta(seconds=math.ceil(minutes * 60 - 1e-9))).isoformat()
+
+
+def _place(k: int) -> dict[str, float]:
+    """A made-up, distinct coordinate for node ``k`` (the matrix gives the real travel)."""
+    return {"lat": round(50.0 + k * 1e-4, 6), "lon": 5.0}
+
+
+def hhc_scenario(inst: HhcInstance) -> Scenario:
+    """The instance as an ordinary scenario (validated): one client per patient, one visit per
+    (patient, service) that needs the service's skill, the second service of a two-service
+    patient after the first (its gap, another caregiver), one shift per caregiver from the start
+    to the end depot, travel as a matrix (minutes as seconds, the distance as metres x 1000:
+    1 euro per distance unit), lateness 1 euro per minute and the largest lateness 1 euro per
+    minute: the plan's cost is the paper's objective x 3 (up to rounding to whole seconds)."""
+    n, end = inst.n_nodes, inst.end_depot
+    d = inst.distance.astype(float)
+    places = [_place(k) for k in range(n)]
+    visits = []
+    for i in inst.patients:
+        first = None
+        for s in inst.services(i):
+            dur = math.ceil(float(inst.duration[i, 0, s]) * 60 - 1e-9) / 60
+            v = {"id": f"p{i}-s{s}", "client": f"p{i}", "duration_min": dur, "qualification": 1,
+                 "skills": [f"service-{s}"],
+                 "windows": [{"start": _at(float(inst.ready[i])), "end": _at(float(inst.due[i]))}],
+                 "max_lateness_min": HHC_SHIFT_MIN, "lateness_cost_per_min_eur": 1.0, "care": f"service {s}"}
+            if first is not None:
+                v["after"] = [{"visit": first, "min_gap_min": float(inst.min_gap[i]),
+                               "max_gap_min": float(inst.max_gap[i]), "nurse": "different"}]
+            first = first or v["id"]
+            visits.append(v)
+    shifts = [{"id": f"caregiver-{k}", "qualification": 1,
+               "skills": [f"service-{s}" for s in range(inst.n_services) if inst.qualified[k, s]],
+               "start_location": places[0], "end_location": places[end], "start_time": _at(0),
+               "end_time": _at(HHC_SHIFT_MIN), "cost_per_shift_eur": 0.0, "cost_per_km_eur": 1.0}
+              for k in range(inst.n_caregivers)]
+    return Scenario.model_validate({
+        "name": inst.name, "date": HHC_DATE, "timezone": "UTC",
+        "organisations": [{"id": "hhc", "name": "home health care benchmark"}],
+        "clients": [{"id": f"p{i}", "organisation": "hhc", "location": places[i]} for i in inst.patients],
+        "visits": visits, "shifts": shifts, "lateness_cost_per_min_eur": 1.0, "max_lateness_cost_per_min_eur": 1.0,
+        "travel": {"provider": "matrix", "locations": places, "duration_s": (d * 60).tolist(),
+                   "distance_m": (d * 1000).tolist()},
+    })
+
+
+def plan_routes(inst: HhcInstance, plan: Plan) -> list[list[dict[str, float]]]:
+    """A plan of :func:`hhc_scenario`'s night as the evaluator's routes (caregivers in file order;
+    ``start`` in minutes after minute 0)."""
+    by_shift = {r.shift_id: r for r in plan.routes}
+    out = []
+    for k in range(inst.n_caregivers):
+        r = by_shift.get(f"caregiver-{k}")
+        stops = []
+        for s in (r.visits if r is not None else []):
+            node, service = s.visit_id[1:].split("-s")
+            stops.append({"node": int(node), "service": int(service),
+                          "start": (s.start - _T0).total_seconds() / 60})
+        out.append(stops)
+    return out

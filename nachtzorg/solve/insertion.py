@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..problem import DIFFERENT, SAME, Problem
-from ..schedule import first_start, time_route
+from ..schedule import first_start, plan_cost, time_route
 
 
 @dataclass
@@ -233,34 +233,51 @@ class InsertionBuilder:
                 out[int(v)] = (r, e[ok], lat[ok], cost[ok], ok)
         return out
 
-    def insert_pair(self, xa: int, xb: int, max_cost: int | None = None) -> bool:
+    def insert_pair(self, xa: int, xb: int, max_cost: int | None = None, *, gap: tuple[int, int] = (0, 0)) -> bool:
+        """Insert ``xa`` and ``xb`` in one step on two different vehicles, ``xb`` starting
+        ``gap[0]``-``gap[1]`` s after ``xa`` (a two-nurse visit: 0-0); both starts are pinned."""
+        lo, hi = gap
         span, _, _ = self._linked(xa)
-        cands_a, cands_b = self._candidates(xa, span), self._candidates(xb, span)
+        cands_a = self._candidates(xa, span)
+        cands_b = self._candidates(xb, None if span is None else (span[0] + lo, span[1] + hi))
         best = None
         for va, (ra, ea, la, ca, ka) in cands_a.items():
             for vb, (rb, eb, lb, cb, kb) in cands_b.items():
                 if va == vb:
                     continue
-                t = np.maximum(ea[:, None], eb[None, :])
-                feas = t <= np.minimum(la[:, None], lb[None, :])
+                ta = np.maximum(ea[:, None], eb[None, :] - hi)  # the earliest pair of starts
+                tb = np.maximum(eb[None, :], ta + lo)
+                feas = (ta <= la[:, None]) & (tb <= lb[None, :])
                 if not feas.any():
                     continue
-                tot = ca[:, None] + cb[None, :] + self._late_cost(xa, t) + self._late_cost(xb, t)
+                tot = ca[:, None] + cb[None, :] + self._late_cost(xa, ta) + self._late_cost(xb, tb)
                 tot = np.where(feas, tot, np.iinfo(np.int64).max)
                 a, b = np.unravel_index(int(tot.argmin()), tot.shape)
-                key = (int(tot[a, b]), int(t[a, b]))
+                key = (int(tot[a, b]), int(ta[a, b]))
                 if best is None or key < best[0]:
-                    best = (key, ra, int(ka[a]), rb, int(kb[b]), int(t[a, b]))
+                    best = (key, ra, int(ka[a]), rb, int(kb[b]), int(ta[a, b]), int(tb[a, b]))
         if best is None or (max_cost is not None and best[0][0] > max_cost):
             return False
-        _, ra, ka, rb, kb, t = best
-        pins = {**self.pinned_starts(), xa: t, xb: t}
+        _, ra, ka, rb, kb, t_a, t_b = best
+        pins = {**self.pinned_starts(), xa: t_a, xb: t_b}
         if not (self._fits_breaks(ra, [*ra.nodes[:ka], xa, *ra.nodes[ka:]], pins)
                 and self._fits_breaks(rb, [*rb.nodes[:kb], xb, *rb.nodes[kb:]], pins)):
             return False  # the cheapest pair breaks a break; the pair is left to the search
-        self._insert(ra, ka, xa, pin=t)
-        self._insert(rb, kb, xb, pin=t)
+        self._insert(ra, ka, xa, pin=t_a)
+        self._insert(rb, kb, xb, pin=t_b)
         return True
+
+    def _joint(self, t: int, waiting: set[int]) -> tuple[int, int, int, int] | None:
+        """A dependency from single-nurse task ``t`` to a single-nurse task still ``waiting``
+        whose two visits may go to two different nurses: ``(node a, node b, lo, hi)``."""
+        p = self.p
+        if len(p.task_nodes[t]) != 1:
+            return None
+        for a, b, lo, hi, rule in p.dependencies:
+            u = int(p.node_task[b])
+            if int(p.node_task[a]) == t and u in waiting and len(p.task_nodes[u]) == 1 and rule != SAME:
+                return a, b, lo, hi
+        return None
 
     def build(self, order: list[int] | None = None) -> list[list[int]]:
         """Insert all tasks (hardest first, or in ``order``); returns node lists per vehicle."""
@@ -269,9 +286,22 @@ class InsertionBuilder:
             width = np.array([int(self.due[n[0]] - self.lo[n[0]]) for n in p.task_nodes])
             order = sorted(range(p.n_tasks), key=lambda t: (
                 -len(p.task_nodes[t]), not p.task_mandatory[t], -int(p.task_penalty[t]), width[t], t))
-        for t in _dependency_order(p, list(order)):
+        order = _dependency_order(p, list(order))
+        waiting = set(order)
+        for t in order:
+            if t not in waiting:
+                continue
+            waiting.discard(t)
             nodes = p.task_nodes[t]
             limit = None if p.task_mandatory[t] else int(p.task_penalty[t])
+            joint = self._joint(t, waiting)
+            if joint is not None:  # a visit and the one that follows it, placed together
+                a, b, lo, hi = joint
+                u = int(p.node_task[b])
+                both = None if limit is None or not p.task_mandatory[u] else limit + int(p.task_penalty[u])
+                if self.insert_pair(a, b, both, gap=(lo, hi)):
+                    waiting.discard(u)
+                    continue
             if len(nodes) == 2:
                 self.insert_pair(nodes[0], nodes[1], limit)
             else:
@@ -328,12 +358,34 @@ def _fill(problem: Problem, routes: list[list[int]], starts: dict[int, int],
     return b.build(sorted(missing, key=key)), b.pinned_starts()
 
 
-def _late_pass(problem: Problem, routes: list[list[int]], starts: dict[int, int]) -> list[list[int]]:
-    """``routes`` with what still fits when visits may be late (where any visit allows it)."""
+def _late_pass(problem: Problem, routes: list[list[int]], starts: dict[int, int],
+               only: list[int] | None = None) -> list[list[int]]:
+    """``routes`` with what still fits when visits may be late (where any visit allows it). A
+    left-out visit linked to a served one (a dependency) may not fit against that one's fixed
+    start: then both are also tried again together, and the plan that serves more (then costs
+    less) is kept."""
     if not problem.max_late.any():
         return routes
-    late = _fill(problem, routes, starts, allow_late=True)
-    return routes if late is None else late[0]
+    late = _fill(problem, routes, starts, allow_late=True, only=only)
+    out = routes if late is None else late[0]
+    p = problem
+    served = {int(p.node_task[n]) for r in out for n in r}
+    release = {b if int(p.node_task[a]) not in served else a for a, b, *_ in p.dependencies
+               if (int(p.node_task[a]) in served) != (int(p.node_task[b]) in served)}
+    release = {n for n in release if len(p.task_nodes[int(p.node_task[n])]) == 1}
+    if not release:
+        return out
+    freed = [[n for n in r if n not in release] for r in out]
+    keep = {n: t for n, t in (late[1] if late else starts).items() if n not in release}
+    again = _fill(p, freed, keep, allow_late=True,
+                  only=None if only is None else list(set(only) | {int(p.node_task[n]) for n in release}))
+    if again is None:
+        return out
+
+    def key(rs: list[list[int]]) -> tuple[int, int]:
+        return (-sum(len(r) for r in rs), plan_cost(p, rs))
+
+    return min((out, again[0]), key=key)
 
 
 def insertion_routes(problem: Problem) -> list[list[int]]:
@@ -352,7 +404,4 @@ def repair_routes(problem: Problem, routes: list[list[int]], starts: dict[int, i
     hard = _fill(problem, routes, starts, allow_late=False, only=only)
     if hard is not None:
         routes, starts = hard
-    if not problem.max_late.any():
-        return routes
-    late = _fill(problem, routes, starts, allow_late=True, only=only)
-    return routes if late is None else late[0]
+    return _late_pass(problem, routes, starts, only)

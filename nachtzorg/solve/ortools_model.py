@@ -92,6 +92,8 @@ def build_model(problem: Problem) -> OrToolsModel:
 
     depot = set(int(x) for x in p.start_node) | set(int(x) for x in p.end_node)
     all_vehicles = m
+    if not p.allowed[p.node_task >= 0].all():
+        _add_qualification_dimension(p, routing)
     for node in range(n):
         if node in depot:
             continue
@@ -119,6 +121,8 @@ def build_model(problem: Problem) -> OrToolsModel:
         routing.AddVariableMaximizedByFinalizer(time.CumulVar(routing.Start(v)))
     if p.breaks:
         _add_breaks(p, routing, time)
+    if p.max_late_cost:
+        _add_max_lateness(p, routing, manager, time, horizon)
 
     # --- who may be left out, and two-nurse synchronisation
     for t, nodes in enumerate(p.task_nodes):
@@ -139,6 +143,11 @@ def build_model(problem: Problem) -> OrToolsModel:
         solver.Add(time.CumulVar(b) - time.CumulVar(a) + slack >= int(lo))
         if hi < NO_MAX_GAP:
             solver.Add(time.CumulVar(b) - time.CumulVar(a) - slack <= int(hi))
+        # the same gap as node precedences (binding when both are performed), which OR-Tools'
+        # local-search filters see, so moves that break it are rejected early
+        time.AddNodePrecedence(a, b, int(lo))
+        if hi < NO_MAX_GAP:
+            time.AddNodePrecedence(b, a, -int(hi))
         if rule == DIFFERENT:
             solver.Add(solver.IsDifferentVar(routing.VehicleVar(a), routing.VehicleVar(b)) >= both)
         elif rule == SAME:
@@ -163,3 +172,36 @@ def _add_breaks(p: Problem, routing: pywrapcp.RoutingModel, time: pywrapcp.Routi
             solver.Add(iv.PerformedExpr() == routing.ActiveVehicleVar(v))
             intervals.append(iv)
         time.SetBreakIntervalsOfVehicle(intervals, v, service)
+
+
+def _add_qualification_dimension(p: Problem, routing: pywrapcp.RoutingModel) -> None:
+    """Who may serve a node again as a capacity-0 dimension: leaving a node a vehicle may not
+    serve costs it 1. The vehicle variables' domains already forbid it; OR-Tools' local-search
+    filters see dimensions, not those domains, so such moves are rejected before the slower
+    constraint check."""
+    by_column: dict[bytes, int] = {}
+    callbacks = []
+    for v in range(p.n_vehicles):
+        col = p.allowed[:, v]
+        key = col.tobytes()
+        if key not in by_column:
+            by_column[key] = routing.RegisterUnaryTransitVector([0 if ok else 1 for ok in col.tolist()])
+        callbacks.append(by_column[key])
+    routing.AddDimensionWithVehicleTransits(callbacks, 0, 0, True, "qualified")
+
+
+def _add_max_lateness(p: Problem, routing: pywrapcp.RoutingModel, manager: pywrapcp.RoutingIndexManager,
+                      time: pywrapcp.RoutingDimension, horizon: int) -> None:
+    """The cost of the largest lateness: a dimension with zero transits whose cumul at every
+    visit is at least that visit's lateness and never falls along a route, so a route's end holds
+    its largest lateness, and whose global span cost charges the largest over all routes."""
+    zero = routing.RegisterUnaryTransitVector([0] * p.n_nodes)
+    routing.AddDimension(zero, horizon, horizon, True, "late")
+    late = routing.GetDimensionOrDie("late")
+    solver = routing.solver()
+    due = p.lists.due
+    for node in range(p.n_nodes):
+        if p.node_task[node] >= 0:
+            idx = manager.NodeToIndex(node)
+            solver.Add(late.CumulVar(idx) >= time.CumulVar(idx) - int(due[node]))
+    late.SetGlobalSpanCostCoefficient(int(p.max_late_cost))

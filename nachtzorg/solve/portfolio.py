@@ -57,6 +57,13 @@ ELIMINATION_SHARE = 0.2
 MIN_RUN_S = 0.05
 
 
+def guided(problem: Problem) -> bool:
+    """Whether OR-Tools' own first solutions need our insertion's start beside them: two-nurse
+    visits, dependent visits and breaks are generic constraints its construction does not see,
+    so it tends to leave such visits out or pile up lateness."""
+    return any(len(n) == 2 for n in problem.task_nodes) or bool(problem.dependencies) or any(problem.breaks)
+
+
 #: A start: its name in the portfolio, and the routes OR-Tools starts from (``None``: its own start).
 Spec = tuple[str, list[list[int]] | None]
 
@@ -90,7 +97,7 @@ def _run_chain(problem: Problem, params: SolveParams, specs: list[Spec],
     if pause_for_elimination and may_eliminate and not served_all(problem, start):
         specs = [*specs, (f"{specs[-1][0]} continued", None)]
         continued = len(specs) - 1
-    two_nurse = any(len(n) == 2 for n in problem.task_nodes)
+    two_nurse = guided(problem)
     plans = {"insertion": start}
     costs = {"insertion": plan_cost(problem, start)}
     stats: dict[str, float] = {}
@@ -215,7 +222,7 @@ def solve_night(problem: Problem, params: SolveParams) -> SolveResult:
     if params.time_limit_s is None and tuning.metaheuristic == "ils":
         tuning = tuning.replace(metaheuristic="gls")
     t0 = time.perf_counter()
-    two_nurse = any(len(n) == 2 for n in problem.task_nodes)
+    two_nurse = guided(problem)
     limit = params.time_limit_s
     ils = tuning.metaheuristic == "ils"
     may_eliminate = limit is not None and ils and bool(problem.fixed_cost.any())
@@ -228,7 +235,7 @@ def solve_night(problem: Problem, params: SolveParams) -> SolveResult:
                               {**res.stats, "priority_swaps": 1.0})
         return res
     start = insertion_routes(problem)  # always feasible by our own timing: the floor of the portfolio
-    # OR-Tools' own start needs no help without two-nurse visits (module docstring).
+    # OR-Tools' own start needs no help without two-nurse visits or other links (module docstring).
     specs: list[Spec] = [("insertion+ortools", start), ("ortools", None)] if two_nurse else [("ortools", None)]
     changes: dict[str, int] = {}
     if tuning.ils_phases is None:  # the chains below are phases of their own; none inside their runs
