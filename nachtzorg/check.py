@@ -510,6 +510,27 @@ class _Checker:
                 out += [(k, max(a, lo), min(b, hi)) for a, b in self.windows[v.id] if max(a, lo) <= min(b, hi)]
         return out
 
+    def dependency_span(self, v: Visit) -> tuple[float, float, dict]:
+        """The span a left-out visit must start in given the served visits it is linked to, and
+        the shifts it must (``only``) or must not (``not``) go to."""
+        lo, hi, who = -math.inf, math.inf, {}
+        links = [(d, d.visit, +1) for d in v.after]
+        links += [(d, w.id, -1) for w in self.visits.values() for d in w.after if d.visit == v.id]
+        for d, other, sign in links:
+            got = self.served.get(other)
+            if not got or got[0][1] is None:
+                continue
+            t = got[0][1]
+            gmin, gmax = round(d.min_gap_min * 60), math.inf if d.max_gap_min is None else round(d.max_gap_min * 60)
+            a, b = (t + gmin, t + gmax) if sign > 0 else (t - gmax, t - gmin)
+            lo, hi = max(lo, a), min(hi, b)
+            shifts = {x[0] for x in got}
+            if d.nurse == "same":
+                who["only"] = shifts if who.get("only") is None else who["only"] & shifts
+            elif d.nurse == "different":
+                who.setdefault("not", set()).update(shifts)
+        return lo, hi, who
+
     def judge_reason(self, v: Visit, reason: str) -> None:
         """Confirm a reason from the scenario alone, or show that the visit fits into the plan."""
         excluded = self.clients[v.client].excluded_nurses
@@ -544,6 +565,11 @@ class _Checker:
         if v.optional:
             return
         fits = {sid: self.insertions(sid, v, self.legs[sid]) for sid in qualified if sid in self.legs}
+        for sid, spans in fits.items():  # a visit that must follow or precede a served one
+            lo, hi, who = self.dependency_span(v)
+            fits[sid] = [(k, max(a, lo), min(b, hi)) for k, a, b in spans
+                         if max(a, lo) <= min(b, hi) and sid not in who.get("not", ()) and
+                         (who.get("only") is None or sid in who["only"])]
 
         def where(sid: str, k: int) -> str:
             return f"on {sid}'s route as visit {k + 1} of {len(self.legs[sid]) + 1}"

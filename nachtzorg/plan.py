@@ -16,11 +16,14 @@ if TYPE_CHECKING:  # pragma: no cover
 
 ReasonCode = Literal[
     "no_qualified_nurse",
+    "no_nurse_with_skills",
+    "excluded_nurses_only",
     "no_second_qualified_nurse",
     "window_unreachable",
     "shift_ends_too_early",
     "no_second_nurse_reachable",
     "optional_not_worth_it",
+    "dependency_unmet",
     "not_placed",
     # kept so that plans written by earlier versions still read; no longer given
     "no_second_nurse_free",

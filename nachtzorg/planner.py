@@ -144,7 +144,7 @@ def build_plan(scenario: Scenario, compiled: CompiledNight, routes: list[list[in
     for t, visit in enumerate(visits):
         if t in served:
             continue
-        code, detail = explain_unassigned(p, t, clock, search=search)
+        code, detail = explain_unassigned(p, t, clock, search=search, scenario=scenario, starts=sched.start_of())
         client = clients[visit.client]
         unassigned.append(Unassigned(visit_id=visit.id, client_id=client.id, organisation=client.organisation,
                                      mandatory=not visit.optional, reason=code, detail=detail))

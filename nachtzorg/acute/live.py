@@ -26,10 +26,12 @@ from ..exceptions import AcuteInputError
 from ..model import Scenario
 from ..plan import Plan
 from ..problem import (
+    DependencyRow,
     RemainingNight,
     TaskRow,
     VehicleRow,
     compile_remaining,
+    dependency_rows,
     eur_to_units,
     vehicle_rows,
     visit_rows,
@@ -47,6 +49,8 @@ ACUTE_LATE_EUR_PER_MIN = 20.0
 ACUTE_PENALTY = 10**12
 #: Largest lateness the remaining problem allows (the rest of any night), seconds.
 OPEN_LATE_S = 24 * 3600
+#: The ref of a break among the fixed stops.
+BREAK = "break"
 
 
 class Fixed(NamedTuple):
@@ -61,12 +65,14 @@ class Fixed(NamedTuple):
 
 
 class Nurse(NamedTuple):
-    """Where a nurse is free, from which second, and the refs of her remaining stops in order."""
+    """Where a nurse is free, from which second, the refs of her remaining stops in order, and
+    the breaks she has still to take ``(duration, earliest start, latest start)``, seconds."""
 
     lat: float
     lon: float
     free_at: int
     remaining: tuple[str, ...]
+    breaks: tuple[tuple[int, int, int], ...] = ()
 
 
 def call_row(call: AcuteCall, received_s: int, night_end: int) -> TaskRow:
@@ -118,6 +124,7 @@ class LiveNight:
     fixed: tuple[Fixed, ...] = ()
     source: Mapping[tuple[str, str], str] = dataclasses.field(default_factory=dict)  # (shift, ref) -> plan/event
     now: int = 0
+    dependencies: tuple[DependencyRow, ...] = ()
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -127,9 +134,10 @@ class LiveNight:
         vehicles = tuple(vehicle_rows(scenario))
         rows = visit_rows(scenario)
         routes = routes if routes is not None else [()] * len(vehicles)
-        nurses = tuple(Nurse(v.start[0], v.start[1], v.shift_start, tuple(r)) for v, r in zip(vehicles, routes))
+        nurses = tuple(Nurse(v.start[0], v.start[1], v.shift_start, tuple(r), tuple(sorted(v.breaks, key=lambda b: b[1])))
+                       for v, r in zip(vehicles, routes))
         return cls(scenario, {r.id: r for r in rows}, {r.id: "visit" for r in rows}, {}, vehicles, nurses,
-                   now=min(v.shift_start for v in vehicles))
+                   now=min(v.shift_start for v in vehicles), dependencies=tuple(dependency_rows(scenario)))
 
     @classmethod
     def of_plan(cls, scenario: Scenario, plan: Plan) -> LiveNight:
@@ -184,8 +192,11 @@ class LiveNight:
                 seen.add(ref)
                 order.append(ref)
         vehicles = [v._replace(start=(n.lat, n.lon), shift_start=n.free_at, shift_end=v.shift_end + OVERTIME_ALLOWED_S,
-                               fixed_cost=0) for v, n in zip(self.vehicles, self.nurses)]
-        night = compile_remaining([self.tasks[r] for r in order], vehicles, travel, max_late_s=OPEN_LATE_S)
+                               fixed_cost=0, overtime_max_s=0,
+                               breaks=tuple(b for b in n.breaks if b[2] >= n.free_at))
+                    for v, n in zip(self.vehicles, self.nurses)]
+        rows, links = self._rules([self.tasks[r] for r in order])
+        night = compile_remaining(rows, vehicles, travel, max_late_s=OPEN_LATE_S, dependencies=links)
         p = night.problem
         used: dict[str, int] = {}
         routes = []
@@ -197,6 +208,35 @@ class LiveNight:
                 used[ref] = k + 1
             routes.append(r)
         return Remaining(night, routes, np.array([v.shift_end for v in self.vehicles], dtype=np.int64))
+
+    def _rules(self, rows: list[TaskRow]) -> tuple[list[TaskRow], list[DependencyRow]]:
+        """The rest of the night's dependencies: between two remaining visits as they are; a
+        remaining visit that follows a started one gets its window cut to the gap (its lateness
+        cap 0 past the gap's end, so an option that breaks the dependency breaks a cap) and the
+        nurse rule as exclusions."""
+        refs = {r.id for r in rows}
+        started = {}
+        for f in self.fixed:
+            started.setdefault(f.ref, (f.start, f.shift))
+        nurse_of = {v.id: v.nurse or v.id for v in self.vehicles}
+        out, links = [], [d for d in self.dependencies if d.first in refs and d.then in refs]
+        for row in rows:
+            for d in self.dependencies:
+                if d.then != row.id or d.first not in started:
+                    continue
+                t, shift = started[d.first]
+                lo, hi = t + d.min_gap_s, t + (d.max_gap_s if d.max_gap_s is not None else OPEN_LATE_S)
+                cut = [(max(a, lo), min(b, hi)) for a, b in row.windows.tolist() if max(a, lo) <= min(b, hi)]
+                cap = row.max_late_s if cut and cut[-1][1] == int(row.windows[-1, 1]) else 0
+                excluded = row.excluded
+                if d.nurse == "different":
+                    excluded = excluded | {nurse_of[shift]}
+                elif d.nurse == "same":
+                    excluded = excluded | {n for s, n in nurse_of.items() if s != shift}
+                row = row._replace(windows=np.array(cut or [(lo, lo)], dtype=np.int64), max_late_s=cap,
+                                   excluded=excluded)
+            out.append(row)
+        return out, links
 
     def with_routes(self, rem: Remaining, routes: list[list[int]]) -> LiveNight:
         """The night whose nurses' remaining stops follow ``routes`` (node lists of ``rem``)."""
@@ -235,7 +275,12 @@ class LiveNight:
                 free = now
             elif free < now:
                 free = now
-            nurses.append(Nurse(lat, lon, max(free, n.free_at), n.remaining[k:]))
+            left = tuple(b for b in n.breaks if b[2] >= n.free_at)
+            begun = [b for b in (sched.breaks[v] if sched.breaks else ()) if b.start <= now]
+            for b in begun:  # breaks begun by now are taken; she is free when the last one ends
+                fixed.append(Fixed(self.vehicles[v].id, BREAK, b.start, b.start, b.end, 0))
+                free = max(free, b.end)
+            nurses.append(Nurse(lat, lon, max(free, n.free_at), n.remaining[k:], left[len(begun):]))
         return dataclasses.replace(self, nurses=tuple(nurses), fixed=tuple(fixed), now=now)
 
     # ------------------------------------------------------------------ events
@@ -278,7 +323,7 @@ class LiveNight:
             else:
                 fixed.append(rec)
             source[(sid, ref)] = "event"
-            nurses[v] = Nurse(row.lat, row.lon, max(end, t), tuple(r for r in n.remaining if r != ref))
+            nurses[v] = Nurse(row.lat, row.lon, max(end, t), tuple(r for r in n.remaining if r != ref), n.breaks)
         return dataclasses.replace(self, nurses=tuple(nurses), fixed=tuple(fixed), source=source, now=t)
 
 

@@ -26,7 +26,7 @@ from ..nighttime import NightTimeError, check_time_text
 from ..plan import Plan
 from ..travel import TravelProvider, provider_for
 from .calls import AcuteCall
-from .live import AcuteInputError, Fixed, LiveNight, Nurse
+from .live import BREAK, AcuteInputError, Fixed, LiveNight, Nurse
 
 
 class Event(_Frozen):
@@ -43,7 +43,7 @@ class StopRecord(_Frozen):
 
     shift: str
     ref: str
-    kind: Literal["visit", "acute"]
+    kind: Literal["visit", "acute", "break"]
     status: Literal["in_progress", "done"]
     source: Literal["plan", "event"] = Field(description="Assumed from the plan, or reported")
     arrival: _dt.datetime
@@ -119,7 +119,9 @@ def to_live(state: NightState) -> LiveNight:
     nurses = []
     for v, n0 in zip(live.vehicles, live.nurses):
         n = by_shift.get(v.id)
-        nurses.append(n0 if n is None else Nurse(n.lat, n.lon, clock.datetime_to_seconds(n.free_at), tuple(n.remaining)))
+        taken = sum(1 for r in state.fixed if r.shift == v.id and r.kind == "break")
+        nurses.append(n0._replace(breaks=n0.breaks[taken:]) if n is None else
+                      Nurse(n.lat, n.lon, clock.datetime_to_seconds(n.free_at), tuple(n.remaining), n0.breaks[taken:]))
     fixed = tuple(Fixed(r.shift, r.ref, clock.datetime_to_seconds(r.arrival), clock.datetime_to_seconds(r.start),
                         clock.datetime_to_seconds(r.end), int(round(r.distance_km * 1000))) for r in state.fixed)
     source = {(r.shift, r.ref): r.source for r in state.fixed}
@@ -131,7 +133,7 @@ def from_live(state: NightState | None, live: LiveNight, **update: Any) -> Night
     clock = live.scenario.clock
     nurses = [NurseState(shift=v.id, lat=n.lat, lon=n.lon, free_at=clock.to_datetime(n.free_at),
                          remaining=list(n.remaining)) for v, n in zip(live.vehicles, live.nurses)]
-    fixed = [StopRecord(shift=f.shift, ref=f.ref, kind=live.kinds.get(f.ref, "visit"),
+    fixed = [StopRecord(shift=f.shift, ref=f.ref, kind="break" if f.ref == BREAK else live.kinds.get(f.ref, "visit"),
                         status="done" if f.end <= live.now else "in_progress",
                         source=live.source.get((f.shift, f.ref), "plan"),
                         arrival=clock.to_datetime(f.arrival), start=clock.to_datetime(f.start),

@@ -1,4 +1,11 @@
-"""``nachtzorg bench vrptw``: solve public VRPTW instances with the night planner's solver.
+"""``nachtzorg bench vrptw|hhc``: public instances solved by the night planner's solver.
+
+``hhc``: the home-health-care benchmark of Mankowska, Meisel & Bierwirth (2014); each instance
+becomes an ordinary scenario (:func:`nachtzorg.io.hhc.hhc_scenario`) planned by ``plan_night``,
+and the routes are scored by the independent evaluator: objective = (distance + total tardiness
++ largest tardiness) / 3, gap against ``best_known.csv`` beside the instance.
+
+``vrptw``: solve public VRPTW instances with the night planner's solver.
 
 Each instance (Solomon ``.txt`` or VRPLIB ``.vrp``) becomes the same
 :class:`~nachtzorg.problem.Problem` the night planner uses and is solved by the same
@@ -72,6 +79,39 @@ def run_bench_vrptw(args: argparse.Namespace) -> int:
     return EXIT_OK if summary["feasible"] == summary["instances"] else EXIT_VIOLATIONS
 
 
+def run_bench_hhc(args: argparse.Namespace) -> int:
+    """Run ``bench hhc``: every instance posed as an ordinary night, planned, and scored by the
+    independent evaluator; one JSON object (``--json``) or a line per instance."""
+    import time
+
+    from ..io.hhc import best_known_hhc, evaluate_hhc, hhc_scenario, plan_routes, read_hhc
+    from ..planner import plan_night
+    from ..solve import SolveParams
+
+    time_limit = positive_seconds(args.time_limit, "--time-limit", allow_none=False)
+    params = SolveParams(time_limit_s=time_limit, seed=int(args.seed))
+    instances = [read_hhc(p) for p in args.instances]  # fail fast, before any solving
+    rows = []
+    for inst in instances:
+        t0 = time.perf_counter()
+        plan = plan_night(hhc_scenario(inst), params)
+        wall = time.perf_counter() - t0
+        routes = plan_routes(inst, plan)
+        ev = evaluate_hhc(inst, routes)
+        bk = best_known_hhc(inst)
+        gap = None if bk is None else round(100.0 * (ev.objective - bk) / bk, 3)
+        rows.append({"name": inst.name, "objective": round(ev.objective, 4), "best_known": bk, "gap_pct": gap,
+                     "valid": ev.valid, "wall_s": round(wall, 3), "routes": routes})
+        if not args.json:
+            verdict = "valid" if ev.valid else "INVALID: " + "; ".join(ev.issues[:3])
+            print(f"{inst.name}: objective {ev.objective:.2f}" + ("" if gap is None else f"  best known {bk:g}  gap {gap:.2f} %")
+                  + f"  {verdict}  wall {wall:.1f} s", flush=True)
+    if args.json:
+        json.dump({"instances": rows}, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    return EXIT_OK if all(r["valid"] for r in rows) else EXIT_VIOLATIONS
+
+
 def add_commands(sub: Any) -> None:
     p = sub.add_parser("bench", help="benchmarks on public instances")
     bsub = p.add_subparsers(dest="bench_kind", required=True)
@@ -92,3 +132,9 @@ def add_commands(sub: Any) -> None:
                    help="a JSON object of Tuning fields, for screening (e.g. {\"ils_removed_visits\": 20})")
     v.add_argument("--json", action="store_true", help="print one JSON document instead of text")
     v.set_defaults(func=run_bench_vrptw)
+    h = bsub.add_parser("hhc", help="solve home-health-care instances (Mankowska et al. 2014) and report gaps")
+    h.add_argument("instances", metavar="INSTANCE", nargs="+", help="instance file(s) in the benchmark's format")
+    h.add_argument("--time-limit", type=float, required=True, metavar="S", help="search budget per instance, seconds")
+    h.add_argument("--seed", type=int, default=0, metavar="N", help="search seed (default 0)")
+    h.add_argument("--json", action="store_true", help="print one JSON document instead of text")
+    h.set_defaults(func=run_bench_hhc)

@@ -28,6 +28,8 @@ th{background:#eee}
 td.num{text-align:right;white-space:nowrap}
 tr.endpoint td{background:#f7f7f7;font-style:italic}
 tr.late td{background:#fde8e8}
+tr.break td{background:#eef6ee}
+.after{font-size:.85rem;color:#444}
 .two{font-weight:bold}
 .swatch{display:inline-block;width:.8rem;height:.8rem;border-radius:50%;margin-right:.3rem;vertical-align:-.1rem}
 section.sheet{page-break-after:always;break-after:page;margin-bottom:2.5rem}
@@ -47,6 +49,13 @@ def _route_section(plan: Plan, r: Route, notes: dict[str, str], colour: str, org
     first, last = r.stops[0], r.stops[-1]
     rows = []
     for seq, s in enumerate(r.stops):
+        if s.kind == "break":
+            rows.append(
+                f'<tr class="break"><td class="num">{seq}</td><td class="num">{s.start:%H:%M}</td>'
+                f'<td class="num">{s.start:%H:%M}&ndash;{s.end:%H:%M}</td>'
+                f'<td class="num">{(s.end - s.start).total_seconds() / 60:.0f}</td>'
+                f'<td colspan="6"><b>break</b> (where you are)</td></tr>')
+            continue
         if s.kind != "visit":
             what = "start" if s.kind == "start" else "end"
             t = s.start if s.kind == "start" else s.arrival
@@ -55,8 +64,9 @@ def _route_section(plan: Plan, r: Route, notes: dict[str, str], colour: str, org
                 f'<td colspan="8">{what} of shift ({s.lat:.4f}, {s.lon:.4f})</td></tr>')
             continue
         late = s.late_min > 0
-        two = (f'<span class="two">2 nurses, with {escape(s.partner_shift or "?")}</span>'
+        two = (f'<span class="two">2 nurses, together with {escape(s.partner_shift or "?")}</span>'
                if s.nurses == 2 else "")
+        two += "".join(f'<br><span class="after">after {escape(f)}</span>' for f in s.follows)
         org = escape(s.organisation or "")
         sw = f'<span class="swatch" style="background:{org_colour.get(s.organisation or "", "#999")}"></span>'
         late_txt = f"<br><b>{s.late_min:.0f} min late</b>" if late else ""
@@ -79,7 +89,9 @@ def _route_section(plan: Plan, r: Route, notes: dict[str, str], colour: str, org
         f'<h1 style="border-left:.5rem solid {colour};padding-left:.5rem">Route {escape(r.shift_id)}</h1>'
         f'<p class="meta">Night of {plan.date:%Y-%m-%d} &middot; {len(r.visits)} visits &middot; '
         f"{first.start:%H:%M}&ndash;{last.arrival:%H:%M} &middot; {r.distance_km:.1f} km, "
-        f"{r.driving_min:.0f} min driving, {r.care_min:.0f} min care, {r.waiting_min:.0f} min waiting</p>"
+        f"{r.driving_min:.0f} min driving, {r.care_min:.0f} min care, {r.waiting_min:.0f} min waiting"
+        + (f" &middot; breaks {', '.join(f'{b.start:%H:%M}' for b in r.breaks)}" if r.breaks else "")
+        + "</p>"
         + "".join(f'<p class="warn">{escape(w)}</p>' for w in plan.warnings)
         + f'<table class="route"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
         '<p class="foot">Times are local. Windows: when care may start. Key-safe codes are never '

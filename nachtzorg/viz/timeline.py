@@ -28,6 +28,7 @@ AcuteBlock = tuple[str, _dt.datetime, _dt.datetime, str]
 
 _DRIVE = "#9e9e9e"
 _WAIT = "#e8e8e8"
+_BREAK = "#f2c14e"
 _WINDOW = "#555555"
 
 
@@ -89,7 +90,8 @@ def plan_timeline(
     lane = {r.shift_id: i for i, r in enumerate(routes)}
     h = 0.5  # bar height
     starts_two: dict[str, list[tuple[str, float]]] = {}
-    any_late = any_acute = any_window = False
+    starts_of: dict[str, tuple[str, float]] = {}
+    any_late = any_acute = any_window = any_break = False
     for r in routes:
         y = lane[r.shift_id]
         # shift span as a faint band in the nurse's colour
@@ -99,8 +101,15 @@ def plan_timeline(
             if s.travel_min > 0:
                 t0 = _num(s.arrival) - s.travel_min / 1440.0
                 ax.barh(y, s.travel_min / 1440.0, left=t0, height=h * 0.35, color=_DRIVE, zorder=2)
+            if s.kind == "break":
+                ax.barh(y, _num(s.end) - _num(s.start), left=_num(s.start), height=h * 0.6, color=_BREAK,
+                        edgecolor="white", linewidth=0.6, zorder=3, gid="break")
+                any_break = True
+                continue
             if s.kind != "visit":
                 continue
+            if s.visit_id:
+                starts_of.setdefault(s.visit_id, (r.shift_id, _num(s.start)))
             if s.start > s.arrival:
                 ax.barh(y, _num(s.start) - _num(s.arrival), left=_num(s.arrival), height=h * 0.35,
                         color=_WAIT, edgecolor="#bbbbbb", linewidth=0.5, zorder=2)
@@ -130,6 +139,16 @@ def plan_timeline(
                     ax.plot([_num(b[1])] * 2, [wy - 0.05, wy], color=_WINDOW, linewidth=0.8, zorder=4)
             if s.nurses == 2 and s.visit_id:
                 starts_two.setdefault(s.visit_id, []).append((r.shift_id, _num(s.start)))
+    for r in routes:  # an arrow from a visit to each visit that must follow it
+        for s in r.visits:
+            for f in s.follows:
+                first = starts_of.get(f.split(" ", 1)[0])
+                if first is None or s.visit_id not in starts_of:
+                    continue
+                shift, t = starts_of[s.visit_id]
+                ax.annotate("", xy=(t, lane[shift]), xytext=(first[1], lane[first[0]]), zorder=6, gid="follows",
+                            arrowprops={"arrowstyle": "->", "color": "#5a3d99", "linewidth": 1.0,
+                                        "connectionstyle": "arc3,rad=0.2"})
     for pair in starts_two.values():
         if len(pair) >= 2:
             (a, ta), (b, tb) = pair[0], pair[1]
@@ -167,6 +186,8 @@ def plan_timeline(
             handles.append(Patch(facecolor=ACUTE_COLOUR, hatch="//", edgecolor="white", label="acute care"))
         if any_late:
             handles.append(Patch(facecolor="white", edgecolor=ACUTE_COLOUR, linewidth=2, label="late"))
+        if any_break:
+            handles.append(Patch(color=_BREAK, label="break"))
         if any_window:
             handles.append(plt.Line2D([], [], color=_WINDOW, linewidth=0.8, label="allowed window"))
         if starts_two:
