@@ -105,6 +105,21 @@ def _find_codes(data: bytes, pats: list[tuple[str, re.Pattern[bytes]]]) -> list[
     return [c for c, p in pats if p.search(data)]
 
 
+def _leak_context(data: bytes, code: str, pats: list[tuple[str, re.Pattern[bytes]]]) -> str:
+    """The start of the output line that shows ``code``, up to the code (message and field path),
+    with every planted code masked: what a reader needs to see which message leaks it."""
+    m = dict(pats)[code].search(data)
+    if m is None:
+        return ""
+    line = data[data.rfind(b"\n", 0, m.start()) + 1:m.start()].decode("utf-8", "replace")
+    if "(value:" in line:
+        line = line[:line.find("(value:")] + "(value: ..."
+    line = line[:200]
+    for c, p in pats:
+        line = line.replace(c, "<code>")
+    return line
+
+
 def _case_env(case_dir: Path) -> dict[str, str]:
     """Home and caches inside the case directory, so every file a run writes is seen."""
     home = case_dir / ".home"
@@ -246,7 +261,7 @@ def run_case(msg: dict[str, Any], main: Callable[[list[str]], Any], capture_root
     written = sorted(p for p, st in after.items() if before.get(p) != st and not p.startswith(TOOL_CACHES))
     found: list[list[str]] = []
     for name in ("stdout", "stderr"):
-        found += [[c, name] for c in _find_codes(r[name], pats)]
+        found += [[c, name, _leak_context(r[name], c, pats)] for c in _find_codes(r[name], pats)]
     for rel in written:
         try:
             data = (case_dir / rel).read_bytes()
@@ -272,7 +287,8 @@ def run_case(msg: dict[str, Any], main: Callable[[list[str]], Any], capture_root
             os.chdir(old_cwd)
         result["own_check"] = chk["exit"]
         result["own_check_head"] = (chk["stdout"] + chk["stderr"])[:800].decode("utf-8", "replace")
-        found += [[c, f"check {name}"] for name in ("stdout", "stderr") for c in _find_codes(chk[name], pats)]
+        found += [[c, f"check {name}", _leak_context(chk[name], c, pats)]
+                  for name in ("stdout", "stderr") for c in _find_codes(chk[name], pats)]
     return result
 
 
@@ -502,9 +518,12 @@ def signature(case: Any, res: dict[str, Any], kind: str) -> str:
     if kind == "files_written_on_exit_2":
         return f"files on exit 2: {c}: {sorted({Path(p).name for p in res['written'] if not p.startswith(CACHE_DIRS)})[:4]}"
     if kind == "planted_codes_found":
-        outs = sorted({_out_kind(w) for _, w in res["codes_found"]})
-        fields = sorted({_field_kind(case.codes.get(code, ["?"])) for code, _ in res["codes_found"]})
-        return f"code leaked: {c}: planted in {','.join(fields)} -> found in {','.join(outs)}"
+        outs = sorted({_out_kind(f[1]) for f in res["codes_found"]})
+        fields = sorted({_field_kind(case.codes.get(f[0], ["?"])) for f in res["codes_found"]})
+        via = sorted({re.sub(r"\d+", "N", re.sub(r"^error: [^:]+: ", "", f[2]))[:90]
+                      for f in res["codes_found"] if len(f) > 2 and f[2]})
+        return (f"code leaked: {c}: planted in {','.join(fields)} -> found in {','.join(outs)}"
+                + (f" via {via[0]!r}" if via else ""))
     if kind == "plans_rejected_by_own_check":
         return f"plan rejected by its own check: {c} (exit {res.get('exit')})"
     if kind == "accepted_invalid":
@@ -563,7 +582,7 @@ def summarise(rows: list[tuple[Any, dict[str, Any]]], *, out: Path | None, timeo
         kinds = failures_of(case, res, timeout)
         for k in kinds:
             counts[k] += 1
-        for fk in sorted({_field_kind(case.codes.get(code, ["?"])) for code, _ in res.get("codes_found", [])}):
+        for fk in sorted({_field_kind(case.codes.get(f[0], ["?"])) for f in res.get("codes_found", [])}):
             by_field[fk] += 1
         bad_accept = accepted_invalid(case, res)
         n_accepted += bad_accept

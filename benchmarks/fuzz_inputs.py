@@ -363,7 +363,9 @@ def bundles(draw: Any) -> dict[str, Any]:
 
 
 def draw_bundles(n: int, seed: int) -> list[dict[str, Any]]:
-    """``n`` bundles from :func:`bundles`, the same for the same ``seed`` (no example database)."""
+    """``n`` bundles from :func:`bundles`, the same for the same ``seed`` (no example database)
+    within the same set of loaded modules: hypothesis also draws constants it finds in the
+    project's imported modules, so a campaign inside pytest draws other cases than the script."""
     out: list[dict[str, Any]] = []
     if n <= 0:
         return out
@@ -922,6 +924,9 @@ def cli_mutation(b: Bundle, rng: random.Random) -> None:
                 _set_option(opts, option, place)
                 return
         _set_option(opts, option, place)
+        if place == "afile" and not as_dir:  # an existing file is a fine file to replace
+            b.notes.append(f"{option} an existing file")
+            return
         b.invalid(f"{option} {place!r} (not a writable {'directory' if as_dir else 'file'} place)")
 
     if c == "plan":

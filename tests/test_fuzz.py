@@ -4,8 +4,10 @@ files written on exit 2 and planted key-safe codes, and a small seeded campaign 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
+from pydantic import ValidationError
 
 from nachtzorg import Scenario
 from tests.conftest import benchmark_script
@@ -49,17 +51,19 @@ def test_cases_are_reproducible_and_carry_codes():
     assert with_scenario and all(c.codes for c in with_scenario)
 
 
-def test_hypothesis_scenarios_mostly_load():
-    """Most drawn scenarios are valid, so the campaign gets past validation into planning and dispatch."""
+def test_hypothesis_scenarios_are_valid_but_for_chosen_corners():
+    """Drawn scenarios load, except for the corners drawn on purpose (a window in the spring clock
+    change's gap, a two-nurse visit on a one-nurse night), so the campaign gets past validation."""
     drawn = [b["scenario"] for b in inputs.draw_bundles(40, 11) if b["scenario"] is not None]
-    ok = 0
+    ok, other = 0, []
     for sc in drawn:
         try:
             Scenario.model_validate(sc)
             ok += 1
-        except ValueError:
-            pass
-    assert len(drawn) >= 20 and ok >= 0.6 * len(drawn), (ok, len(drawn))
+        except ValidationError as e:
+            other += [x["msg"] for x in e.errors() if not re.search(r"clocks skip it|needs two nurses", x["msg"])]
+    assert len(drawn) >= 20 and ok >= 0.3 * len(drawn), (ok, len(drawn))
+    assert not other, other[:5]
 
 
 @pytest.mark.timeout(300)
