@@ -292,14 +292,16 @@ def run_case(msg: dict[str, Any], main: Callable[[list[str]], Any], capture_root
     return result
 
 
-def worker_loop(target: str) -> None:
-    """Worker process: one JSON case per line on stdin, one JSON result per line on the saved stdout."""
+def worker_loop(target: str, capture: str | None = None) -> None:
+    """Worker process: one JSON case per line on stdin, one JSON result per line on the saved stdout;
+    output is captured in ``capture`` (a directory the campaign removes, else a temporary one)."""
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # nothing but results reaches the channel
     os.close(devnull)
     main = _target(target)
-    capture_root = Path(tempfile.mkdtemp(prefix="nachtzorg-fuzz-capture-"))
+    capture_root = Path(capture) if capture else Path(tempfile.mkdtemp(prefix="nachtzorg-fuzz-capture-"))
+    capture_root.mkdir(parents=True, exist_ok=True)
     try:
         for line in sys.stdin:
             msg = json.loads(line)
@@ -330,10 +332,10 @@ def materialise(case: Any, root: Path) -> Path:
 
 
 class _Worker:
-    def __init__(self, target: str, niceness: int, log: Path) -> None:
+    def __init__(self, target: str, niceness: int, log: Path, capture: Path) -> None:
         self.log = open(log, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--worker", "--target", target],
+            [sys.executable, str(Path(__file__).resolve()), "--worker", "--target", target, "--capture", str(capture)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, cwd=HERE.parent,
             preexec_fn=(lambda: os.nice(niceness)) if niceness else None)
         self.case: Any = None
@@ -395,8 +397,12 @@ def _run_pool(cases: Iterator[Any], root: Path, n: int, timeout: float, target: 
     log = root / "workers.log"
     pool: list[_Worker] = []
 
+    started = 0
+
     def start() -> _Worker:
-        w = _Worker(target, niceness, log)
+        nonlocal started
+        started += 1
+        w = _Worker(target, niceness, log, root / f"_capture-{started}")
         sel.register(w.proc.stdout, selectors.EVENT_READ, w)
         pool.append(w)
         return w
@@ -457,7 +463,7 @@ def _run_pool(cases: Iterator[Any], root: Path, n: int, timeout: float, target: 
                                  "wall_s": round(now - w.started, 3), "written": [], "codes_found": []}
     finally:
         for w in list(pool):
-            retire(w, kill=True)
+            retire(w, kill=w.case is not None)
         sel.close()
 
 
@@ -691,9 +697,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--progress", action="store_true", help="progress on stderr")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--target", default=DEFAULT_TARGET, help=argparse.SUPPRESS)
+    ap.add_argument("--capture", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
-        worker_loop(args.target)
+        worker_loop(args.target, args.capture)
         return 0
     out = Path(args.out) / f"seed-{args.seed}"
     if out.exists():
