@@ -205,7 +205,18 @@ def run_ortools_reference(inst: HhcInstance, time_limit: float | None, seed: int
 # time_limit_s, seed) -> routes in the evaluator's format), e.g. "nachtzorg" once the library
 # poses this problem; every solver runs on every instance, one after the other.
 # ---------------------------------------------------------------------------------------------
+def run_nachtzorg(inst: HhcInstance, time_limit: float | None, seed: int = 0) -> list[list[Stop]]:
+    """nachtzorg as a user runs it: the instance as an ordinary scenario, ``plan_night``."""
+    from nachtzorg import SolveParams, plan_night
+    from nachtzorg.io.hhc import hhc_scenario, plan_routes
+
+    params = SolveParams(time_limit_s=time_limit, seed=seed) if time_limit else SolveParams(time_limit_s=None,
+                                                                                            solution_limit=50)
+    return plan_routes(inst, plan_night(hhc_scenario(inst), params))
+
+
 SOLVERS: dict[str, Solver] = {
+    "nachtzorg": run_nachtzorg,
     "ortools-plain": run_ortools_reference,
     # the same model without the "late" dimension: the maximum tardiness is still scored, not modelled
     "ortools-plain-no-tmax": functools.partial(run_ortools_reference, max_tardiness=False),

@@ -20,10 +20,10 @@ from ortools.constraint_solver import routing_parameters_pb2
 from ..exceptions import InputError
 
 FirstSolution = Literal["auto", "regret_insertion", "parallel_cheapest_insertion", "local_cheapest_insertion",
-                        "savings", "parallel_savings", "path_cheapest_arc", "automatic"]
+                        "local_cheapest_cost_insertion", "savings", "parallel_savings", "path_cheapest_arc", "automatic"]
 Metaheuristic = Literal["ils", "gls", "greedy"]
 FIRST_SOLUTIONS: tuple[str, ...] = ("auto", "regret_insertion", "parallel_cheapest_insertion",
-                                    "local_cheapest_insertion", "savings", "parallel_savings",
+                                    "local_cheapest_insertion", "local_cheapest_cost_insertion", "savings", "parallel_savings",
                                     "path_cheapest_arc", "automatic")
 
 

@@ -50,6 +50,7 @@ _FIRST = {
     "regret_insertion": _FS.EVALUATOR_STRATEGY,
     "parallel_cheapest_insertion": _FS.PARALLEL_CHEAPEST_INSERTION,
     "local_cheapest_insertion": _FS.LOCAL_CHEAPEST_INSERTION,
+    "local_cheapest_cost_insertion": _FS.LOCAL_CHEAPEST_COST_INSERTION,
     "savings": _FS.SAVINGS,
     "parallel_savings": _FS.PARALLEL_SAVINGS,
     "path_cheapest_arc": _FS.PATH_CHEAPEST_ARC,
