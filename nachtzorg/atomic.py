@@ -57,6 +57,8 @@ def write_text(path: str | Path, text: str) -> None:
 def check_writable_dir(directory: str | Path) -> Path:
     """Raise :class:`InputError` unless ``directory`` is, or can become, a writable directory
     (checked before long work, so a bad ``--out`` fails in a second, not after the solve)."""
+    if not str(directory).strip():
+        raise InputError("an output directory is needed, got an empty name")
     d = Path(directory)
     if d.exists() and not d.is_dir():
         raise InputError(f"{d}: exists and is not a directory")

@@ -177,7 +177,7 @@ class _Checker:
         self.windows: dict[str, Windows] = {}  # last window extended by the lateness cap
         self.due: dict[str, int] = {}  # end of the last window: lateness counts from here
         for v in scenario.visits:
-            w = [(self.clock.to_seconds(x.start), self.clock.to_seconds(x.end)) for x in v.windows]
+            w = [self.clock.window_seconds(x.start, x.end) for x in v.windows]
             self.due[v.id] = w[-1][1]
             w[-1] = (w[-1][0], w[-1][1] + round(v.max_lateness_min * 60))
             self.windows[v.id] = w
@@ -419,8 +419,8 @@ class _Checker:
             self.totals["lateness_min"] += late / 60
             self.totals["lateness_cost_eur"] += late / 60 * rate
         c = self.clients[v.client]
-        labels = [f"{self.clock.label(self.clock.to_seconds(w.start))}-{self.clock.label(self.clock.to_seconds(w.end))}"
-                  for w in v.windows]
+        labels = [f"{self.clock.label(a)}-{self.clock.label(b)}"
+                  for a, b in (self.clock.window_seconds(w.start, w.end) for w in v.windows)]
         wrong = [name for name, got, want in (("organisation", s.organisation, c.organisation),
                                              ("care", s.care, v.care), ("nurses", s.nurses, v.nurses),
                                              ("windows", s.windows, labels)) if got != want]

@@ -57,7 +57,7 @@ def drive_plan(plan: Plan, scenario: Scenario, travel: TravelProvider | None = N
             if s.kind != "visit" or s.visit_id is None:
                 continue
             v = visits[s.visit_id]
-            windows = [(clock.to_seconds(w.start), clock.to_seconds(w.end)) for w in v.windows]
+            windows = [clock.window_seconds(w.start, w.end) for w in v.windows]
             start = t
             for a, b in windows:
                 if t <= b:

@@ -50,6 +50,36 @@ Skill = Annotated[
 MAX_NIGHT_HOURS = 24
 #: What a key-safe code typed into an access note becomes on every output.
 REDACTED = "[code removed]"
+#: Field names that hold secrets (never echoed, never scrubbed themselves).
+SECRET_FIELDS = frozenset({"key_safe_code"})
+
+
+def secrets_of(data: Any) -> list[str]:
+    """Every key-safe code in raw scenario data (a dict from JSON), longest first."""
+    out: set[str] = set()
+    try:
+        for c in data.get("clients", []) if isinstance(data, dict) else []:
+            code = c.get("key_safe_code") if isinstance(c, dict) else None
+            if isinstance(code, (str, int)) and not isinstance(code, bool) and len(str(code)) >= 2:
+                out.add(str(code))
+    except (AttributeError, TypeError):
+        return []
+    return sorted(out, key=len, reverse=True)
+
+
+def scrub(value: Any, codes: list[str], depth: int = 0) -> Any:
+    """``value`` with every code in every string replaced by :data:`REDACTED` (secret fields kept)."""
+    if depth > 64:
+        return value
+    if isinstance(value, str):
+        for code in codes:
+            value = value.replace(code, REDACTED)
+        return value
+    if isinstance(value, dict):
+        return {k: (v if k in SECRET_FIELDS else scrub(v, codes, depth + 1)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v, codes, depth + 1) for v in value]
+    return value
 #: Upper bounds of money fields, euros: far above any real night, and low enough that every
 #: sum the solver forms stays inside its 64-bit integers (micro-euros).
 MAX_SHIFT_EUR = 100_000.0
@@ -290,6 +320,14 @@ class Scenario(_Frozen):
     def clock(self) -> NightClock:
         return NightClock(self.date, self.timezone)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_codes_in_text(cls, data: Any) -> Any:
+        """A key-safe code typed into any text (a note, a care label, a name) is blanked out
+        before anything else reads the scenario, so no output can carry it."""
+        codes = secrets_of(data)
+        return scrub(data, codes) if codes else data
+
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
         errors = _semantic_errors(self)
@@ -417,6 +455,8 @@ def _semantic_errors(s: Scenario) -> list[InitErrorDetails]:
             b = seconds(("visits", i, "windows", j, "end"), w.end)
             if a is None or b is None:
                 continue
+            if b < a and clock.skipped(w.start):
+                a = b  # a skipped start counts from the end (NightClock.window_seconds)
             if b < a:
                 errors.append(_err(("visits", i, "windows", j, "end"), w.end,
                                    f"window ends ({w.end}) before it starts ({w.start})"))

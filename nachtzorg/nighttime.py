@@ -109,6 +109,12 @@ class NightClock:
             return None
         return shown.strftime("%H:%M")
 
+    def window_seconds(self, start: str, end: str) -> tuple[int, int]:
+        """A window's start and end, seconds; a start the clocks skip that would then fall after
+        the end (02:59-03:03 on the night they go forward) starts at the end instead."""
+        a, b = self.to_seconds(start), self.to_seconds(end)
+        return (b if a > b and self.skipped(start) else a), b
+
     def datetime_to_seconds(self, dt: datetime) -> int:
         if dt.tzinfo is None:
             raise NightTimeError(f"{dt.isoformat()[:40]} has no time zone")

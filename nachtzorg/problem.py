@@ -441,7 +441,7 @@ def visit_rows(scenario: Scenario) -> list[TaskRow]:
     for v in scenario.visits:
         rate = scenario.lateness_cost_per_min_eur if v.lateness_cost_per_min_eur is None else v.lateness_cost_per_min_eur
         penalty = v.penalty_eur if v.optional else MANDATORY_DROP_EUR * v.priority
-        windows = np.array([[clock.to_seconds(w.start), clock.to_seconds(w.end)] for w in v.windows], dtype=np.int64)
+        windows = np.array([clock.window_seconds(w.start, w.end) for w in v.windows], dtype=np.int64)
         c = clients[v.client]
         rows.append(TaskRow(v.id, c.location.lat, c.location.lon, int(round(v.duration_min * 60)), windows, v.nurses,
                             int(round(v.max_lateness_min * 60)), eur_to_units(rate / 60.0), v.qualification,

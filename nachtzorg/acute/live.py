@@ -152,6 +152,9 @@ class LiveNight:
             bad = [x for x in refs if x not in visits]
             if bad:
                 raise AcuteInputError(f"plan has visit {str(bad[0])[:64]!r} that is not in the scenario")
+            if len(set(refs)) != len(refs):
+                twice = next(x for x in refs if refs.count(x) > 1)
+                raise AcuteInputError(f"plan lists visit {twice[:64]!r} twice on the route of {r.shift_id[:64]!r}")
             routes[shifts[r.shift_id]] = refs
         return cls.of_scenario(scenario, routes)
 

@@ -99,6 +99,8 @@ class SimulationConfig:
     chunk_nights: int = 25
 
     def __post_init__(self) -> None:
+        if self.reopt_nights < 1 or self.reopt_solutions < 1 or self.plan_solutions < 1 or self.chunk_nights < 1:
+            raise InputError("reopt_nights, reopt_solutions, plan_solutions and chunk_nights must be >= 1")
         if self.nights < 1:
             raise InputError(f"nights must be >= 1, got {self.nights}")
         if not self.team_sizes or min(self.team_sizes) < 1:

@@ -41,6 +41,8 @@ def run_dispatch(args: argparse.Namespace) -> int:
     from ..plan import Plan
 
     reopt = positive_seconds(args.reopt_time, "--reopt-time")
+    if args.state_out is not None and not args.state_out.strip():
+        raise CliInputError(["--state-out: give a file name, got an empty one"])
     if args.state_out and Path(args.state_out).is_dir():
         raise CliInputError([f"--state-out {args.state_out}: is a directory, expected a file name"])
     scenario = load_scenario(args.scenario)

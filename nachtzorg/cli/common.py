@@ -169,7 +169,16 @@ def load_model(model: Any, path: str) -> Any:
     try:
         return model.model_validate_json(text)
     except ValidationError as e:
-        raise CliInputError(format_validation_error(e, path)) from None
+        from ..model import REDACTED, secrets_of
+
+        data = json.loads(text)
+        codes = secrets_of(data) + (secrets_of(data.get("scenario")) if isinstance(data, dict) else [])
+        lines = []
+        for line in format_validation_error(e, path):
+            for code in codes:
+                line = line.replace(code, REDACTED)
+            lines.append(line)
+        raise CliInputError(lines) from None
     except (RecursionError, OverflowError, ValueError) as e:
         raise CliInputError([f"{path}: cannot be used ({type(e).__name__}: {preview_text(str(e), 120)})"]) from None
 

@@ -69,6 +69,8 @@ def run_share(args: argparse.Namespace) -> int:
     from ..sharing import Game, share_summary
 
     methods = parse_methods(args.method)
+    if args.out is not None and not args.out.strip():
+        raise CliInputError(["--out: give a file name, got an empty one"])
     if args.out:
         from ..atomic import check_writable_dir
         from pathlib import Path

@@ -397,11 +397,15 @@ class Game:
         try:
             text = p.read_text(encoding="utf-8")
         except OSError as exc:
-            raise GameError(f"cannot read game file {str(p)!r}: {exc.strerror or exc}") from exc
+            raise GameError(f"cannot read game file {str(p)[:200]!r}: {exc.strerror or exc}") from exc
+        except UnicodeDecodeError:
+            raise GameError(f"{p.name}: not UTF-8 text") from None
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise GameError(f"{p.name}: invalid JSON at line {exc.lineno}: {exc.msg}") from exc
+        except RecursionError:
+            raise GameError(f"{p.name}: JSON nested too deeply") from None
         return cls.from_json_dict(data)
 
     def to_json_dict(self) -> dict[str, Any]:

@@ -134,6 +134,8 @@ class SolveParams:
             raise InputError(f"solution_limit must be >= 1, got {self.solution_limit}")
         if self.workers < 1:
             raise InputError(f"workers must be >= 1, got {self.workers}")
+        if not 0 <= self.seed < 2**32:
+            raise InputError(f"seed must be a whole number from 0 to 2**32 - 1, got {self.seed}")
 
     def replace(self, **changes: Any) -> SolveParams:
         """A copy with ``changes``; tuning fields may be given by name (``metaheuristic="gls"``)."""
