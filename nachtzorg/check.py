@@ -136,12 +136,13 @@ def _can_serve(sh: Shift, v: Visit, excluded: list[str]) -> bool:
 
 @dataclass(frozen=True)
 class _Leg:
-    """A visit (or a break, at the place before it) on a route, for insertion tests: place,
-    seconds it lasts, allowed starts."""
+    """A visit (or a break) on a route, for insertion tests: place, seconds it lasts, allowed
+    starts, and whether it is a break at the next stop's door (nothing may come between)."""
 
     point: int
     duration: int
     windows: Windows
+    at_door: bool = False
 
 
 def _together(v: Visit, starts: dict[str, list[tuple[int, int, int]]]):
@@ -163,6 +164,8 @@ class _Checker:
         self.rep = CheckReport()
         self.visits = {v.id: v for v in scenario.visits}
         self.clients = {c.id: c for c in scenario.clients}
+        #: visits in a dependency (either side): kept at their planned start when testing insertions
+        self.linked = {v.id for v in scenario.visits if v.after} | {d.visit for v in scenario.visits for d in v.after}
         self.shifts = {sh.id: sh for sh in scenario.shifts}
         # one travel matrix over the scenario's places: clients, then each shift's start and end
         places = [c.location for c in scenario.clients]
@@ -310,8 +313,18 @@ class _Checker:
         bad, stops = self.bad, route.stops
         shift_start, shift_end = self.shift_span(sh)
         points = [self.at_start[sh.id]]
-        for s in stops[1:-1]:  # a break is taken where she is
-            points.append(self.at_client[s.client_id] if s.kind == "visit" else points[-1])
+        for j, s in enumerate(stops[1:-1], start=1):  # a break is taken where she is or at the next door
+            if s.kind == "visit":
+                points.append(self.at_client[s.client_id])
+                continue
+            nxt = next((x for x in stops[j + 1:] if x.kind != "break"), stops[-1])
+            if nxt.kind == "visit":
+                c = self.clients.get(nxt.client_id or "")
+                place, where = self.at_client.get(nxt.client_id or ""), c.location if c else None
+            else:
+                place, where = self.at_end[sh.id], sh.end_point
+            at_door = place is not None and where is not None and _metres(s, where) <= LOCATION_TOLERANCE_M
+            points.append(place if at_door else points[-1])
         points.append(self.at_end[sh.id])
         for k in (0, -1):
             if len(set(times[k])) != 1:
@@ -352,14 +365,16 @@ class _Checker:
             if s.kind == "end":
                 break
             if s.kind == "break":
-                legs.append(_Leg(points[k], end - start, [(start, start)]))
+                wait_min += (start - arrival) / 60
+                legs.append(_Leg(points[k], end - start, [(start, start)], points[k] != points[k - 1]))
                 continue
             v, c = self.visits[s.visit_id], self.clients[s.client_id]
             wait_min, care_min = wait_min + (start - arrival) / 60, care_min + v.duration_min
             self.check_location(sh, s, c.location, f"client {c.id}'s home")
             self.check_visit_stop(sh, v, s, start, end)
             self.served[v.id].append((sh.id, start, s))
-            fixed = [(start, start)] if v.nurses == 2 else self.windows[v.id]  # a partner waits for her
+            # a partner waits for her, and a dependent visit's gap holds only at the planned times
+            fixed = [(start, start)] if v.nurses == 2 or v.id in self.linked else self.windows[v.id]
             legs.append(_Leg(points[k], round(v.duration_min * 60), fixed))
         self.legs[sh.id] = legs
         cost = sh.cost_per_shift_eur + km * sh.cost_per_km_eur
@@ -385,11 +400,12 @@ class _Checker:
             self.bad("break", sh.id, None, f"takes {len(got)} break(s), her shift has {len(want)}")
             return
         for (k, (arrival, start, end)), (lo, hi, d) in zip(got, want):
-            if not (arrival == start and end - start == d and lo <= start <= hi):
+            if not (arrival <= start and end - start == d and lo <= start <= hi):
                 self.bad("break", sh.id, None, f"break at {self.label(start)}-{self.label(end)} is not "
                          f"{d / 60:g} min starting between {self.label(lo)} and {self.label(hi)}")
-            if points[k] != points[k - 1] and _metres(route.stops[k], route.stops[k - 1]) > LOCATION_TOLERANCE_M:
-                self.bad("break", sh.id, None, "a break is taken where the nurse is, not elsewhere")
+            if points[k] == points[k - 1] and _metres(route.stops[k], route.stops[k - 1]) > LOCATION_TOLERANCE_M:
+                self.bad("break", sh.id, None, "a break is taken where the nurse is or at the next stop's door, "
+                         "not elsewhere")
 
     def check_visit_stop(self, sh: Shift, v: Visit, s: Stop, start: int, end: int) -> None:
         bad = self.bad
@@ -488,8 +504,10 @@ class _Checker:
 
     def insertions(self, sid: str, v: Visit, legs: list[_Leg]) -> list[tuple[int, int, int]]:
         """``(k, lo, hi)``: ``v`` can start at any second of ``[lo, hi]`` as visit k of shift ``sid``
-        on a route of ``legs``, every later visit pushed but still inside its windows and the shift."""
+        on a route of ``legs``, every later visit pushed but still inside its windows and the shift
+        (and the overtime it allows)."""
         t0, t1 = self.shift_span(self.shifts[sid])
+        t1 += round(self.shifts[sid].overtime_max_min * 60)  # back within the overtime she may work
         x, dur, drive = self.at_client[v.client], round(v.duration_min * 60), self.drive
         points = [self.at_start[sid]] + [g.point for g in legs] + [self.at_end[sid]]
         ends = [t0]  # earliest end of the first k visits (k = 0: leaving the start place)
@@ -505,7 +523,7 @@ class _Checker:
                 latest[k] = _last_start(g.windows, nxt - drive[g.point][points[k + 2]] - g.duration)
         out = []
         for k, end in enumerate(ends):
-            if latest[k] is not None:
+            if latest[k] is not None and not (k and legs[k - 1].at_door):
                 lo, hi = end + drive[points[k]][x], latest[k] - drive[x][points[k + 1]] - dur
                 out += [(k, max(a, lo), min(b, hi)) for a, b in self.windows[v.id] if max(a, lo) <= min(b, hi)]
         return out

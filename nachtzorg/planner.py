@@ -60,9 +60,13 @@ def build_plan(scenario: Scenario, compiled: CompiledNight, routes: list[list[in
             who = {"same": ", same nurse", "different": ", another nurse"}.get(d.nurse, "")
             follows.setdefault(v_.id, []).append(f"{d.visit} {gap}{who}")
 
-    def break_stop(b, lat: float, lon: float) -> Stop:
-        return Stop(kind="break", lat=lat, lon=lon, arrival=clock.to_datetime(b.start), start=clock.to_datetime(b.start),
-                    end=clock.to_datetime(b.end), care="break")
+    def break_stop(b, lat: float, lon: float, arrival: int | None = None, travel_s: int = 0,
+                   metres: int = 0) -> Stop:
+        """A break where she is, or (``arrival``) at the next door, reached after ``travel_s``."""
+        arrival = b.start if arrival is None else arrival
+        return Stop(kind="break", lat=lat, lon=lon, arrival=clock.to_datetime(arrival),
+                    start=clock.to_datetime(b.start), end=clock.to_datetime(b.end), care="break",
+                    travel_min=travel_s / 60, distance_km=metres / 1000, wait_min=(b.start - arrival) / 60)
 
     out_routes: list[Route] = []
     total_km = total_drive = total_wait = total_care = 0.0
@@ -82,11 +86,18 @@ def build_plan(scenario: Scenario, compiled: CompiledNight, routes: list[list[in
         breaks = list(sched.breaks[v]) if sched.breaks else []
         here = (sh.start_location.lat, sh.start_location.lon)
         for k, st in enumerate(sched.stops[v]):
-            while breaks and breaks[0].after == k:
-                stops.append(break_stop(breaks.pop(0), *here))
             t = int(p.node_task[st.node])
             visit = visits[t]
             client = clients[visit.client]
+            arrival, travel_s, leg_m = st.arrival, st.travel_s, st.distance_m
+            while breaks and breaks[0].after == k:
+                b = breaks.pop(0)
+                if b.at_next:  # at this client's door: the drive is the break stop's, none after it
+                    stops.append(break_stop(b, client.location.lat, client.location.lon, arrival, travel_s, leg_m))
+                    wait_s += b.start - arrival
+                    arrival, travel_s, leg_m = b.end, 0, 0
+                else:
+                    stops.append(break_stop(b, *here))
             nodes = p.task_nodes[t]
             partner = None
             if len(nodes) == 2:
@@ -101,25 +112,32 @@ def build_plan(scenario: Scenario, compiled: CompiledNight, routes: list[list[in
                 kind="visit", visit_id=visit.id, client_id=client.id, organisation=client.organisation,
                 care=visit.care, nurses=visit.nurses, partner_shift=partner,
                 lat=client.location.lat, lon=client.location.lon,
-                arrival=clock.to_datetime(st.arrival), start=clock.to_datetime(st.start),
-                end=clock.to_datetime(st.end), travel_min=st.travel_s / 60, distance_km=st.distance_m / 1000,
-                wait_min=st.wait / 60, late_min=late / 60, windows=window_labels(st.node),
+                arrival=clock.to_datetime(arrival), start=clock.to_datetime(st.start),
+                end=clock.to_datetime(st.end), travel_min=travel_s / 60, distance_km=leg_m / 1000,
+                wait_min=(st.start - arrival) / 60, late_min=late / 60, windows=window_labels(st.node),
                 follows=follows.get(visit.id, []),
             ))
             here = (client.location.lat, client.location.lon)
             metres += st.distance_m
             drive_s += st.travel_s
-            wait_s += st.wait
+            wait_s += st.start - arrival
             care_s += int(p.service[st.node])
-        for b in breaks:  # taken before driving back
-            stops.append(break_stop(b, *here))
         # An unused nurse does not drive: her route is her start place at her start time, twice.
         end_loc = sh.end_point if route else sh.start_location
         back = sched.back[v]
+        back_s, back_m = sched.back_travel_s[v], sched.back_distance_m[v]
+        for b in breaks:  # taken before driving back, or back at her end place
+            if b.at_next:
+                reached = clock.datetime_to_seconds(stops[-1].end) + back_s
+                stops.append(break_stop(b, end_loc.lat, end_loc.lon, reached, back_s, back_m))
+                wait_s += b.start - reached
+                back_s, back_m = 0, 0
+            else:
+                stops.append(break_stop(b, *here))
         stops.append(Stop(kind="end", lat=end_loc.lat, lon=end_loc.lon,
                           arrival=clock.to_datetime(back), start=clock.to_datetime(back),
-                          end=clock.to_datetime(back), travel_min=sched.back_travel_s[v] / 60,
-                          distance_km=sched.back_distance_m[v] / 1000))
+                          end=clock.to_datetime(back), travel_min=back_s / 60,
+                          distance_km=back_m / 1000))
         metres += sched.back_distance_m[v]
         drive_s += sched.back_travel_s[v]
         cost = units_to_eur(int(p.fixed_cost[v]) + metres * int(p.cost_per_m[v])) if route else 0.0

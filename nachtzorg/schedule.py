@@ -40,11 +40,14 @@ class StopTime(NamedTuple):
 
 
 class BreakTime(NamedTuple):
-    """A break taken on a route: after ``after`` of its stops (0 = before the first), seconds."""
+    """A break taken on a route, seconds: in the gap before stop ``after`` (0: before the first,
+    the number of stops: before the end place), at that stop's door (``at_next``: she drove
+    first) or where she was."""
 
     after: int
     start: int
     end: int
+    at_next: bool = False
 
 
 @dataclass
@@ -97,21 +100,32 @@ def earliest_start(problem: Problem, node: int, t: int) -> int | None:
 
 
 def time_route(L, v: int, route: list[int], lower: dict[int, int], breaks: tuple[tuple[int, int, int], ...],
-                issues: list[str]) -> tuple[list[StopTime], int, int, int, int, list[BreakTime]]:
+               issues: list[str], *, exact: bool = False) -> tuple[list[StopTime], int, int, int, int, list[BreakTime]]:
     """One vehicle's stops, departure, return, last leg and breaks (see module docstring);
-    ``lower``: earliest starts of linked nodes (s); problems found are added to ``issues``.
-    ``L`` is the problem's :class:`~nachtzorg.problem.ProblemLists`. When the breaks' greedy
-    placement makes the route fail, every placement at earlier gaps is tried."""
+    ``lower``: earliest starts of linked nodes (s), with ``exact`` the starts they must have;
+    problems found are added to ``issues``. ``L`` is the problem's
+    :class:`~nachtzorg.problem.ProblemLists`. When the breaks' placement makes the route fail,
+    every placement of them over the gaps is tried, earliest first."""
     mine: list[str] = []
     out = _time_route(L, v, route, lower, breaks, mine, None)
+    if exact:
+        _check_exact(out[0], lower, mine)
     if mine and breaks and route:
         for gaps in _placements(len(route), len(breaks)):
             trial: list[str] = []
             alt = _time_route(L, v, route, lower, breaks, trial, gaps)
+            if exact and not trial:
+                _check_exact(alt[0], lower, trial)
             if not trial:
                 return alt
     issues += mine
     return out
+
+
+def _check_exact(stops: list[StopTime], starts: dict[int, int], issues: list[str]) -> None:
+    for st in stops:
+        if st.node in starts and st.start != starts[st.node]:
+            issues.append(f"node {st.node} starts at {st.start}, not at {starts[st.node]}")
 
 
 def _placements(n_stops: int, n_breaks: int):
@@ -121,10 +135,51 @@ def _placements(n_stops: int, n_breaks: int):
     return combinations_with_replacement(range(n_stops + 1), n_breaks)
 
 
+def _least_delay_gap(L, v: int, route: list[int], k0: int, t: int, tl: int, lower: dict[int, int],
+                     brk: tuple[int, int, int]) -> int:
+    """The gap, from ``k0`` on, where the break ``brk = (duration, earliest, latest start)`` delays
+    the start of the stop after it least, the last such gap on a tie, timing the route on without
+    it. She is free at ``t`` with ``tl`` of the drive of gap ``k0`` still to do. Every later stop
+    is then delayed by at most that much and no earlier stop at all, so the largest delay any stop
+    suffers is least and as few stops as possible suffer it: a two-nurse partner or dependent visit
+    on another route waits for it no longer than it must."""
+    duration, service, windows = L.duration, L.service, L.windows
+    d, eb, lb = brk
+    n = len(route)
+    prev = route[k0 - 1] if k0 else L.start_node[v]
+    best, best_k = None, k0
+    for k in range(k0, n + 1):
+        node = route[k] if k < n else L.end_node[v]
+        travel = tl if k == k0 else duration[prev][node]
+        b_door, b_prev = max(t + travel, eb), max(t, eb)
+        if b_prev > lb and (b_door > lb or travel):
+            break  # too late from here on
+        ready = b_door + d if b_door <= lb else b_prev + d + travel
+        if k == n:
+            delay, s = ready - (t + travel), None
+        else:
+            e = lower.get(node, t + travel)
+            s = first_start(windows[node], max(t + travel, e))
+            if s is None:
+                break  # the route fails here anyway
+            late = first_start(windows[node], max(ready, e))
+            delay = late - s if late is not None else 1 << 40
+        if best is None or delay <= best:
+            best, best_k = delay, k
+        if s is None:
+            break
+        t, prev = s + service[node], node
+    return best_k
+
+
 def _time_route(L, v: int, route: list[int], lower: dict[int, int], breaks: tuple[tuple[int, int, int], ...],
                 issues: list[str], gaps: tuple[int, ...] | None) -> tuple[list[StopTime], int, int, int, int,
                                                                            list[BreakTime]]:
-    """:func:`time_route` with the breaks at the greedy gaps (``gaps`` None) or at ``gaps``."""
+    """:func:`time_route` with the breaks at the greedy gaps (``gaps`` None) or at ``gaps``.
+
+    A break in the gap before stop ``k`` (``k == len(route)``: before the end place) is taken at
+    the door of that stop when it can start there in time (she drives first; waiting for the
+    window becomes break time), else where she is, before driving."""
     duration, distance, service, windows = L.duration, L.distance, L.service, L.windows
     prev = L.start_node[v]
     t = shift_start = L.shift_start[v]
@@ -132,59 +187,71 @@ def _time_route(L, v: int, route: list[int], lower: dict[int, int], breaks: tupl
     taken: list[BreakTime] = []
     pending = sorted(breaks, key=lambda b: b[1]) if route else []
     depart = shift_start
-    for k, node in enumerate(route):
-        travel = duration[prev][node]
-        s0 = None
-        if k == 0:  # at her start place from the shift's start
-            e = lower.get(node, t + travel)
-            t0 = max(t + travel, e)
-            s0 = first_start(windows[node], t0)
-            s0 = t0 if s0 is None else s0
-        while pending:  # breaks at this gap (before driving to ``node``)
+    n = len(route)
+    target: int | None = None  # the gap chosen for the next break
+    for k in range(n + 1):
+        node = route[k] if k < n else L.end_node[v]
+        travel = duration[prev][node] if route else 0
+        door = None  # arrival at ``node``'s door when a break was taken there
+        tl = travel  # driving still to do
+        while pending:  # breaks at this gap
             d, eb, lb = pending[0]
-            b = max(t, eb)
+            b_door = max(t + tl, eb)
+            b_prev = max(t, eb) if tl else None
+            at_door = b_door <= lb
+            b = b_door if at_door else b_prev
             if gaps is not None:
                 if gaps[len(taken)] != k:
                     break
-                if b > lb:
+                if b is None or b > lb:
                     issues.append(f"vehicle {v}: break of {d} s cannot start by {lb}")
-            elif b > lb:
+                    b, at_door = b_door, True
+            elif b is None or b > lb:
                 break
-            else:
-                arrival = t + travel
-                e = lower.get(node, arrival)
-                s = first_start(windows[node], max(arrival, e))
-                s_after = first_start(windows[node], max(b + d + travel, e))
-                free = s is not None and s_after == s
-                nxt = None if s is None else max(s + service[node], eb)
-                if not (free or nxt is None or nxt > lb):
+            else:  # at the gap where it delays the next stop least
+                if target is None:
+                    target = _least_delay_gap(L, v, route, k, t, tl, lower, pending[0])
+                if target != k:
                     break
-            taken.append(BreakTime(k, b, b + d))
+            if at_door and door is None:  # at the first gap she leaves in time to start the break on arrival
+                door = b if k == 0 else t + tl
+                tl = 0
+            taken.append(BreakTime(k, b, b + d, at_door))
             t = b + d
             pending.pop(0)
-        if k == 0:  # leave as late as possible without delaying the first start
+            target = None
+        if k == n:
+            break
+        if k == 0 and door is None:  # leave as late as possible without delaying the first start
+            e = lower.get(node, t + travel)
+            s0 = first_start(windows[node], max(t + travel, e))
+            s0 = max(t + travel, e) if s0 is None else s0
             depart = t = max(t, s0 - travel)
-        arrival = t + travel
-        e = lower.get(node, arrival)
-        t0 = arrival if arrival > e else e
+        elif k == 0:
+            depart = door - travel
+        arrival = t + tl if door is None else door
+        ready = t + tl
+        e = lower.get(node, ready)
+        t0 = ready if ready > e else e
         s = first_start(windows[node], t0)
         if s is None:
-            issues.append(f"vehicle {v}: node {node} reached at {arrival}, after its last window")
+            issues.append(f"vehicle {v}: node {node} reached at {ready}, after its last window")
             s = t0
         t = s + service[node]
         stops.append(StopTime(node, arrival, s, t, travel, distance[prev][node]))
         prev = node
+    for d, eb, lb in pending:  # what could not be placed
+        issues.append(f"vehicle {v}: break of {d} s cannot start by {lb}")
     end = L.end_node[v]
     bt = duration[prev][end] if route else 0
     bd = distance[prev][end] if route else 0
-    for d, eb, lb in pending:  # what is left, before driving back
-        b = max(t, eb)
-        if b > lb:
-            issues.append(f"vehicle {v}: break of {d} s cannot start by {lb}")
-            continue
-        taken.append(BreakTime(len(route), b, b + d))
-        t = b + d
-    back = t + bt if route else shift_start
+    at_end_door = [b for b in taken if b.after == n and b.at_next]
+    if not route:
+        back = shift_start
+    elif at_end_door:
+        back = t  # the last break ends at her end place
+    else:
+        back = t + bt
     if route and back > L.latest_back[v]:
         issues.append(f"vehicle {v}: back at {back}, after shift end {L.latest_back[v]}")
     return stops, depart, back, bt, bd, taken

@@ -52,10 +52,11 @@ def _hhmm(minutes_after_22: float) -> str:
 
 def generate_night(n_visits: int = 60, n_nurses: int = 3, n_organisations: int = 4, *, seed: int = 0,
                    date: _dt.date = _dt.date(2026, 11, 22), two_nurse_share: float = 0.05,
-                   name: str | None = None) -> Scenario:
+                   name: str | None = None, rules: bool = False) -> Scenario:
     """An invented night of about ``n_visits`` visits (exactly that many) for ``n_nurses`` nurses.
 
     Minutes of the window model are counted from 22:00; visits fall between 23:00 and 06:45.
+    ``rules`` adds the home-care rules of :func:`add_home_care_rules`.
     """
     rng = np.random.default_rng(seed)
     n_org = max(1, min(n_organisations, len(ORG_NAMES)))
@@ -126,9 +127,52 @@ def generate_night(n_visits: int = 60, n_nurses: int = 3, n_organisations: int =
                        "start_location": {"lat": BASE[0], "lon": BASE[1]},
                        "start_time": "22:45", "end_time": "07:15",
                        "cost_per_shift_eur": 465.0, "cost_per_km_eur": 0.32})
-    return Scenario.model_validate({
+    data = {
         "name": name or f"generated night: {n_visits} visits, {n_nurses} nurses, seed {seed}",
         "date": date.isoformat(), "timezone": "Europe/Amsterdam",
         "organisations": orgs, "clients": clients, "visits": visits, "shifts": shifts,
         "travel": {"provider": "straight_line", "speed_kmh": 45, "detour_factor": 1.35},
-    })
+    }
+    if rules:
+        add_home_care_rules(data, rng)
+    return Scenario.model_validate(data)
+
+
+#: Skills of the night's nurses by position (registered nurses first): who may do catheter care,
+#: palliative care and hoist transfers.
+NURSE_SKILLS = (["catheter_care", "hoist", "palliative_care"], ["catheter_care", "hoist", "palliative_care", "stoma_care"],
+                ["hoist"])
+SKILL_OF_CARE = {"catheter": "catheter_care", "palliative": "palliative_care", "hoist_transfer": "hoist"}
+
+
+def add_home_care_rules(data: dict, rng: np.random.Generator) -> None:
+    """The rules of real night care on an invented night (in place): pseudonymous nurse ids and
+    skills as sets; catheter, palliative and hoist care need their skill, two catheter visits
+    also stoma care (which only the second nurse has); two 15-minute breaks
+    per shift (the Dutch working-time rule for a shift over 5.5 hours: 30 minutes, splittable) and
+    up to 30 minutes of paid overtime;
+    a second check 60-120 minutes after two medication rounds; one client who does not want the
+    third nurse, one who prefers the second."""
+    for k, sh in enumerate(data["shifts"]):
+        sh["nurse"] = f"{'rn' if sh['qualification'] >= 4 else 'vz'}-{101 + 7 * k}"
+        sh["skills"] = NURSE_SKILLS[k % len(NURSE_SKILLS)]
+        sh["breaks"] = [{"duration_min": 15, "earliest_start": "23:30", "latest_start": "02:30"},
+                        {"duration_min": 15, "earliest_start": "02:45", "latest_start": "05:45"}]
+        sh["overtime_max_min"] = 30
+        sh["overtime_cost_per_min_eur"] = 1.5
+    for v in data["visits"]:
+        skill = SKILL_OF_CARE.get(v.get("care", ""))
+        if skill:
+            v["skills"] = [skill]
+    for v in [v for v in data["visits"] if v.get("care") == "catheter"][:2]:  # a stoma: one nurse can
+        v["skills"].append("stoma_care")
+    medication = [v for v in data["visits"] if v.get("care") == "medication"][:2]
+    for k, v in enumerate(medication):
+        data["visits"].append({
+            "id": f"v-{len(data['visits']) + 1:03d}", "client": v["client"], "care": "second_check",
+            "windows": [{"start": "23:00", "end": "06:45"}], "duration_min": 5, "qualification": 3,
+            "after": [{"visit": v["id"], "min_gap_min": 60, "max_gap_min": 120, "nurse": "any"}]})
+    if len(data["shifts"]) >= 3 and data["clients"]:
+        data["clients"][0]["excluded_nurses"] = [data["shifts"][2]["nurse"]]
+    if len(data["shifts"]) >= 2 and len(data["clients"]) > 1:
+        data["clients"][1]["preferred_nurses"] = [data["shifts"][1]["nurse"]]

@@ -21,7 +21,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nachtzorg
-from nachtzorg import LatLon, Plan, Scenario, SolveParams, Unassigned, check_plan, plan_night
+from nachtzorg import (
+    LatLon,
+    Plan,
+    Scenario,
+    SolveParams,
+    Unassigned,
+    check_plan,
+    plan_night,
+)
 from nachtzorg.check import _Checker, _Leg
 from nachtzorg.travel import provider_for
 
@@ -93,7 +101,8 @@ def _empty_night(d: Data, s: Scenario, reason: str) -> Data:
                         "mandatory": not v.optional, "reason": reason, "detail": "x"} for v in s.visits]
     d["kpis"].update(visits_served=0, unassigned=len(s.visits), unassigned_mandatory=len(s.visits), nurses_used=0,
                      distance_km=0, driving_min=0, waiting_min=0, care_min=0, shift_cost_eur=0, km_cost_eur=0,
-                     cost_eur=0, late_visits=0, lateness_min=0, lateness_cost_eur=0)
+                     cost_eur=0, late_visits=0, lateness_min=0, lateness_cost_eur=0, overtime_min=0,
+                     overtime_cost_eur=0, max_lateness_min=0, max_lateness_cost_eur=0, preference_cost_eur=0)
     return d
 
 
@@ -172,7 +181,7 @@ MUTATIONS: dict[str, tuple[Mutation, set[str]]] = {
     "start stop moved": (lambda d, s: d["routes"][0]["stops"][0].update(lat=53.5), {"stop_location"}),
     "end stop moved": (lambda d, s: d["routes"][0]["stops"][-1].update(lon=6.0), {"stop_location"}),
     "leaves before the shift": (lambda d, s: _shift_times(d["routes"][0]["stops"][0], -60), {"shift_time"}),
-    "back after the shift": (lambda d, s: _shift_times(d["routes"][0]["stops"][-1], 600), {"shift_time"}),
+    "back after the shift": (lambda d, s: _shift_times(d["routes"][0]["stops"][-1], 600), {"shift_time", "overtime"}),
     "start stop times differ": (lambda d, s: _shift_times(d["routes"][0]["stops"][0], -5, "arrival"), {"stop_times"}),
     "visit stop kind start": (lambda d, s: _at(d, s).update(kind="start"), {"route_shape"}),
     "start stop with a visit": (lambda d, s: d["routes"][0]["stops"][0].update(visit_id="v-001"), {"route_shape"}),
@@ -232,6 +241,100 @@ def _mutated(plan: Plan, scenario: Scenario, mutate: Mutation) -> Plan:
     return Plan.model_validate(data)
 
 
+# ---------------------------------------------------------------- home-care rules (issue 29)
+def _served(d: Data) -> dict[str, tuple[Data, Data]]:
+    """visit id -> (its route, its stop), first copy."""
+    out: dict[str, tuple[Data, Data]] = {}
+    for r in d["routes"]:
+        for x in r["stops"]:
+            if x["kind"] == "visit":
+                out.setdefault(x["visit_id"], (r, x))
+    return out
+
+
+def _move_to(d: Data, vid: str, shift_id: str) -> None:
+    """Move the stop of ``vid`` to the end of ``shift_id``'s route (times left as they were)."""
+    route, stop = _served(d)[vid]
+    route["stops"].remove(stop)
+    target = next(r for r in d["routes"] if r["shift_id"] == shift_id)
+    target["stops"].insert(len(target["stops"]) - 1, stop)
+
+
+def _to_nurse_without_skill(d: Data, s: Scenario) -> None:
+    """A visit needing a skill goes to a nurse of its level who lacks that skill."""
+    served = _served(d)
+    for v in s.visits:
+        if v.id not in served or not v.skills:
+            continue
+        other = next((sh for sh in s.shifts if sh.qualification >= v.qualification and not set(v.skills) <= set(sh.skills)
+                      and sh.id != served[v.id][0]["shift_id"]), None)
+        if other is not None:
+            return _move_to(d, v.id, other.id)
+    raise AssertionError("no visit to move")
+
+
+def _to_excluded_nurse(d: Data, s: Scenario) -> None:
+    served, by_nurse = _served(d), {sh.nurse_id: sh.id for sh in s.shifts}
+    c = next(c for c in s.clients if c.excluded_nurses)
+    v = next(v for v in s.visits if v.client == c.id and v.id in served)
+    _move_to(d, v.id, by_nurse[c.excluded_nurses[0]])
+
+
+def _second_check_at(d: Data, s: Scenario, minutes_after: float) -> None:
+    """The first dependent visit starts ``minutes_after`` its predecessor's start."""
+    served = _served(d)
+    v = next(v for v in s.visits if v.after and v.id in served and v.after[0].visit in served)
+    before, stop = served[v.after[0].visit][1], served[v.id][1]
+    length = stop["end"] - stop["start"]
+    t = before["start"] + dt.timedelta(minutes=minutes_after)
+    stop.update(arrival=t, start=t, end=t + length)
+
+
+def _breaks(d: Data) -> list[Data]:
+    return [x for r in d["routes"] for x in r["stops"] if x["kind"] == "break"]
+
+
+def _drop_break(d: Data, s: Scenario) -> None:
+    b = _breaks(d)[0]
+    next(r for r in d["routes"] if any(x is b for x in r["stops"]))["stops"].remove(b)
+
+
+def _back_too_late(d: Data, s: Scenario) -> None:
+    """The first route's end a minute past her shift's end and overtime."""
+    route = d["routes"][0]
+    sh = next(sh for sh in s.shifts if sh.id == route["shift_id"])
+    t = s.clock.to_datetime(s.clock.to_seconds(sh.end_time) + round(sh.overtime_max_min * 60) + 60)
+    route["stops"][-1].update(arrival=t, start=t, end=t)
+
+
+RULE_MUTATIONS: dict[str, tuple[Mutation, set[str]]] = {
+    "a break left out": (_drop_break, {"break"}),
+    "a break 5 min short": (lambda d, s: _shift_times(_breaks(d)[0], -5, "end"), {"break"}),
+    "a break outside its window": (lambda d, s: _shift_times(_breaks(d)[-1], 120), {"break"}),
+    "a break taken elsewhere": (lambda d, s: _breaks(d)[0].update(lat=_breaks(d)[0]["lat"] + 0.05), {"break"}),
+    "a visit given to a nurse without its skill": (_to_nurse_without_skill, {"skills"}),
+    "a visit given to a nurse the client excludes": (_to_excluded_nurse, {"excluded_nurse"}),
+    "a second check 30 min after its round": (lambda d, s: _second_check_at(d, s, 30), {"dependency_gap"}),
+    "a second check before its round": (lambda d, s: _second_check_at(d, s, -20), {"dependency_gap"}),
+    "a second check 3 h after its round": (lambda d, s: _second_check_at(d, s, 180), {"dependency_gap"}),
+    "back beyond the overtime allowed": (_back_too_late, {"overtime"}),
+    **{f"KPI {name}": ((lambda name: lambda d, s: d["kpis"].update({name: d["kpis"][name] + 1}))(name), {"kpi"})
+       for name in ("overtime_min", "overtime_cost_eur", "max_lateness_min", "max_lateness_cost_eur",
+                    "preference_cost_eur")},
+}
+
+
+@pytest.mark.parametrize("name", list(RULE_MUTATIONS))
+def test_rule_mutation_is_caught(assen_plan, name):
+    """Each planted break of a home-care rule (breaks, skills, exclusions, dependencies, overtime and
+    their KPIs) is reported under its rule."""
+    scenario, plan = assen_plan
+    mutate, rules = RULE_MUTATIONS[name]
+    report = check_plan(scenario, _mutated(plan, scenario, mutate))
+    assert not report.ok
+    assert report.rules() & rules, f"{name}: expected one of {rules}, got {report}"
+
+
 def test_unmutated_plan_passes(assen_plan):
     """The deterministic plan of the Assen night breaks no rule, and its unserved count matches its KPIs."""
     scenario, plan = assen_plan
@@ -251,13 +354,14 @@ def test_mutation_is_caught(assen_plan, name):
 
 
 def test_empty_night_with_false_reasons_is_not_feasible(assen_plan):
-    """Issue 24 item 4: empty routes and 56 visits 'without a qualified nurse' are caught and counted."""
+    """Issue 24 item 4: empty routes and every visit 'without a qualified nurse' are caught and counted."""
     scenario, plan = assen_plan
     report = check_plan(scenario, _mutated(plan, scenario, lambda d, s: _empty_night(d, s, "no_qualified_nurse")))
     assert report.unserved_mandatory == len(scenario.visits)
     assert sum(v.rule == "unassigned_reason" for v in report.violations) == len(scenario.visits)
-    assert "56 mandatory visit(s) unserved" in str(report) and "feasible" not in str(report)
-    assert report.as_dict()["unserved_mandatory"] == 56 and report.as_dict()["ok"] is False
+    n = len(scenario.visits)
+    assert f"{n} mandatory visit(s) unserved" in str(report) and "feasible" not in str(report)
+    assert report.as_dict()["unserved_mandatory"] == n and report.as_dict()["ok"] is False
 
 
 def test_naive_stop_time_from_json_is_a_violation_not_a_traceback(assen_plan):
@@ -313,13 +417,22 @@ def _drop_visit(plan: Plan, visit_id: str, reason: str = "capacity_exhausted") -
 
 def _insert_and_time(scenario: Scenario, d: Data, visit_id: str, places: list[tuple[str, int]]) -> Plan:
     """Put the visit on each ``(shift, k)`` as visit k and time those routes again (test-side arithmetic:
-    earliest start inside the windows; two-nurse visits keep their time, the new one starts together)."""
+    earliest start inside the windows; two-nurse visits, visits in a dependency and breaks keep their
+    time, the new one starts together)."""
     clock, v = scenario.clock, next(v for v in scenario.visits if v.id == visit_id)
     c = next(c for c in scenario.clients if c.id == v.client)
     travel = provider_for(scenario.travel)
     sec = clock.datetime_to_seconds
+    linked = {w.id for w in scenario.visits if w.after} | {a.visit for w in scenario.visits for a in w.after}
     own = [(clock.to_seconds(w.start), clock.to_seconds(w.end)) for w in v.windows]
     own[-1] = (own[-1][0], own[-1][1] + round(v.max_lateness_min * 60))
+    starts = {x["visit_id"]: sec(x["start"]) for r in d["routes"] for x in r["stops"] if x["kind"] == "visit"}
+    spans = [(starts[a.visit] + a.min_gap_min * 60, starts[a.visit] + (a.max_gap_min or 1e9) * 60)
+             for a in v.after if a.visit in starts]  # the dependencies' gaps, both ways
+    spans += [(starts[w.id] - (a.max_gap_min or 1e9) * 60, starts[w.id] - a.min_gap_min * 60)
+              for w in scenario.visits for a in w.after if a.visit == v.id and w.id in starts]
+    for lo, hi in spans:
+        own = [(max(a, math.ceil(lo)), min(b, math.floor(hi))) for a, b in own if max(a, lo) <= min(b, hi)]
     routes = {r["shift_id"]: r for r in d["routes"]}
     template = next(x for r in d["routes"] for x in r["stops"] if x["kind"] == "visit")
     for sid, k in places:
@@ -339,8 +452,8 @@ def _insert_and_time(scenario: Scenario, d: Data, visit_id: str, places: list[tu
             x, arrival = stops[j], t + int(m[j - 1, j])
             if x["visit_id"] == v.id:
                 start = next(max(arrival, a) for a, b in windows if arrival <= b)
-            elif x["kind"] == "visit" and x["nurses"] == 2:
-                start = sec(x["start"])  # the partner's route is not changed
+            elif x["kind"] == "break" or (x["kind"] == "visit" and (x["nurses"] == 2 or x["visit_id"] in linked)):
+                start = sec(x["start"])  # the partner's route is not changed, a dependency's gap is kept
             elif x["kind"] == "visit":
                 w = next(w for w in scenario.visits if w.id == x["visit_id"]).windows
                 spans = [(clock.to_seconds(y.start), clock.to_seconds(y.end)) for y in w]
@@ -364,7 +477,7 @@ def _insert_and_time(scenario: Scenario, d: Data, visit_id: str, places: list[tu
             x = stops[j]
             dur = sec(x["end"]) - sec(x["start"]) if x["visit_id"] != v.id else round(v.duration_min * 60)
             x.update(arrival=clock.to_datetime(arrival), start=clock.to_datetime(start),
-                     end=clock.to_datetime(start + (dur if x["kind"] == "visit" else 0)),
+                     end=clock.to_datetime(start + (dur if x["kind"] in ("visit", "break") else 0)),
                      travel_min=int(m.duration_s[j - 1, j]) / 60, distance_km=int(m.distance_m[j - 1, j]) / 1000,
                      wait_min=(start - arrival) / 60)
             if x["kind"] == "visit":
@@ -382,7 +495,10 @@ def test_every_dropped_visit_is_found_to_fit_and_the_fit_is_real(assen_plan):
     """Each visit of a correct plan, taken out 'for capacity', is found to fit (its own place is free),
     and putting it where the checker says, at the time it names, gives a plan that breaks no rule."""
     scenario, plan = assen_plan
-    for vid in sorted({s.visit_id for r in plan.routes for s in r.visits}):
+    # a visit at whose door a break is taken is left alone: without it the break would be nowhere
+    at_door = {b.visit_id for r in plan.routes for a, b in zip(r.stops, r.stops[1:])
+               if a.kind == "break" and b.kind == "visit" and (a.lat, a.lon) == (b.lat, b.lon)}
+    for vid in sorted({s.visit_id for r in plan.routes for s in r.visits} - at_door):
         report = check_plan(scenario, Plan.model_validate(_drop_visit(plan, vid)))
         (fit,) = [v for v in report.violations if v.rule == "unserved_but_fits" and v.visit_id == vid]
         places = [(sid, int(k) - 1) for sid, k in re.findall(r"on (\S+)'s route as visit (\d+) of", fit.message)]
@@ -395,8 +511,9 @@ def test_every_dropped_visit_is_found_to_fit_and_the_fit_is_real(assen_plan):
 
 def test_insertion_positions_match_a_plain_simulation(assen_plan):
     """The positions where the checker says a visit fits are exactly those where timing the longer
-    route visit by visit from the shift start keeps every window and the shift end (routes thinned
-    at random so that many positions fit; two-nurse visits keep their time)."""
+    route visit by visit from the shift start keeps every window and the shift end with its overtime
+    (routes thinned at random so that many positions fit; two-nurse visits, visits in a dependency and
+    breaks keep their time)."""
     scenario, plan = assen_plan
     checker = _Checker(scenario, plan, provider_for(scenario.travel))
     checker.run()
@@ -410,7 +527,7 @@ def test_insertion_positions_match_a_plain_simulation(assen_plan):
             if start is None:
                 return False
             t, prev = start + g.duration, g.point
-        return t + drive[prev][checker.at_end[sh.id]] <= clock.to_seconds(sh.end_time)
+        return t + drive[prev][checker.at_end[sh.id]] <= clock.to_seconds(sh.end_time) + round(sh.overtime_max_min * 60)
 
     positives = 0
     for v in scenario.visits:
@@ -419,7 +536,8 @@ def test_insertion_positions_match_a_plain_simulation(assen_plan):
         x = _Leg(checker.at_client[v.client], round(v.duration_min * 60), spans)
         for sh in scenario.shifts:
             legs = [g for g in checker.legs[sh.id] if rng.random() < 0.6]
-            brute = {k for k in range(len(legs) + 1) if feasible(sh, legs[:k] + [x] + legs[k:])}
+            brute = {k for k in range(len(legs) + 1) if feasible(sh, legs[:k] + [x] + legs[k:])
+                     and not (k and legs[k - 1].at_door)}  # nothing between a break at a door and that door
             assert {k for k, _, _ in checker.insertions(sh.id, v, legs)} == brute, (v.id, sh.id)
             positives += len(brute)
     assert positives > 100

@@ -209,7 +209,7 @@ def simulate_one_night(start: LiveNight, calls: list[DrawnCall], policy: str, *,
     metres = sum(f.distance_m for f in live.fixed)
     late_refs: dict[str, int] = {}
     for f in live.fixed:
-        if live.kinds[f.ref] == "visit":
+        if live.kinds.get(f.ref) == "visit":
             late = f.start - int(live.tasks[f.ref].windows[-1, 1])
             if late > 0:
                 late_refs[f.ref] = late

@@ -39,6 +39,11 @@ class _Route:
     arc_m: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # metres, prev -> nxt
 
 
+#: Positions tried per pair of nurses for a two-nurse or linked pair when breaks may forbid the
+#: cheapest (the check with breaks times the route; the cheaper positions come first).
+PAIR_TRIES = 8
+
+
 class InsertionBuilder:
     """Builds routes for a :class:`Problem` by cheapest feasible insertion."""
 
@@ -72,8 +77,8 @@ class InsertionBuilder:
         if not self.breaks[r.vehicle]:
             return True
         issues: list[str] = []
-        stops = time_route(self.p.lists, r.vehicle, nodes, pins, self.breaks[r.vehicle], issues)[0]
-        return not issues and all(st.start == pins[st.node] for st in stops if st.node in pins)
+        time_route(self.p.lists, r.vehicle, nodes, pins, self.breaks[r.vehicle], issues, exact=True)
+        return not issues
     def _window_hi(self, node: int, t: int) -> int:
         """Latest start in the window that contains start ``t`` of ``node`` (the last window
         extended by the allowed lateness)."""
@@ -240,7 +245,7 @@ class InsertionBuilder:
         span, _, _ = self._linked(xa)
         cands_a = self._candidates(xa, span)
         cands_b = self._candidates(xb, None if span is None else (span[0] + lo, span[1] + hi))
-        best = None
+        best: list[tuple] = []
         for va, (ra, ea, la, ca, ka) in cands_a.items():
             for vb, (rb, eb, lb, cb, kb) in cands_b.items():
                 if va == vb:
@@ -252,20 +257,53 @@ class InsertionBuilder:
                     continue
                 tot = ca[:, None] + cb[None, :] + self._late_cost(xa, ta) + self._late_cost(xb, tb)
                 tot = np.where(feas, tot, np.iinfo(np.int64).max)
-                a, b = np.unravel_index(int(tot.argmin()), tot.shape)
-                key = (int(tot[a, b]), int(ta[a, b]))
-                if best is None or key < best[0]:
-                    best = (key, ra, int(ka[a]), rb, int(kb[b]), int(ta[a, b]), int(tb[a, b]))
-        if best is None or (max_cost is not None and best[0][0] > max_cost):
-            return False
-        _, ra, ka, rb, kb, t_a, t_b = best
-        pins = {**self.pinned_starts(), xa: t_a, xb: t_b}
-        if not (self._fits_breaks(ra, [*ra.nodes[:ka], xa, *ra.nodes[ka:]], pins)
-                and self._fits_breaks(rb, [*rb.nodes[:kb], xb, *rb.nodes[kb:]], pins)):
-            return False  # the cheapest pair breaks a break; the pair is left to the search
-        self._insert(ra, ka, xa, pin=t_a)
-        self._insert(rb, kb, xb, pin=t_b)
-        return True
+                breaks = bool(self.breaks[va] or self.breaks[vb])
+                # with breaks, a few more per pair of nurses, in case the cheapest breaks a break
+                for flat in np.argsort(tot, axis=None)[:PAIR_TRIES if breaks else 1]:
+                    a, b = np.unravel_index(int(flat), tot.shape)
+                    if not feas[a, b]:
+                        break
+                    best.append(((int(tot[a, b]), int(ta[a, b])), ra, int(ka[a]), rb, int(kb[b]), int(ta[a, b]),
+                                 int(tb[a, b])))
+        best.sort(key=lambda c: (c[0], c[1].vehicle, c[3].vehicle, c[2], c[4]))
+        pinned = self.pinned_starts()
+        for key, ra, ka, rb, kb, t_a, t_b in best:
+            if max_cost is not None and key[0] > max_cost:
+                return False
+            na, nb = [*ra.nodes[:ka], xa, *ra.nodes[ka:]], [*rb.nodes[:kb], xb, *rb.nodes[kb:]]
+            if self.breaks[ra.vehicle] or self.breaks[rb.vehicle]:
+                later = self._pair_with_breaks(ra, na, xa, rb, nb, xb, t_a, t_b, gap, pinned)
+                if later is None:
+                    continue
+                t_a, t_b = later
+            self._insert(ra, ka, xa, pin=t_a)
+            self._insert(rb, kb, xb, pin=t_b)
+            return True
+        return False
+
+    def _pair_with_breaks(self, ra: _Route, na: list[int], xa: int, rb: _Route, nb: list[int], xb: int,
+                          t_a: int, t_b: int, gap: tuple[int, int], pinned: dict[int, int]) -> tuple[int, int] | None:
+        """The starts of a pair placed on ``na`` and ``nb`` once breaks are timed: the positions
+        above ignore breaks, which may put off the earliest start of either copy; both then start
+        that much later (within their windows), or ``None`` if they cannot."""
+        lo, hi = gap
+        L = self.p.lists
+        for _ in range(3):
+            pins = {**pinned, xa: t_a, xb: t_b}
+            if self._fits_breaks(ra, na, pins) and self._fits_breaks(rb, nb, pins):
+                return t_a, t_b
+            starts = []
+            for r, nodes, x, t in ((ra, na, xa, t_a), (rb, nb, xb, t_b)):
+                issues: list[str] = []
+                stops = time_route(L, r.vehicle, nodes, {**pinned, x: t}, self.breaks[r.vehicle], issues)[0]
+                starts.append(next(st.start for st in stops if st.node == x))
+            new_a = max(starts[0], starts[1] - hi)
+            new_b = max(starts[1], new_a + lo)
+            if (new_a, new_b) == (t_a, t_b) or self._earliest(xa, new_a) != new_a \
+                    or self._earliest(xb, new_b) != new_b:
+                return None
+            t_a, t_b = new_a, new_b
+        return None
 
     def _joint(self, t: int, waiting: set[int]) -> tuple[int, int, int, int] | None:
         """A dependency from single-nurse task ``t`` to a single-nurse task still ``waiting``

@@ -120,7 +120,7 @@ def build_model(problem: Problem) -> OrToolsModel:
         routing.AddVariableMinimizedByFinalizer(time.CumulVar(routing.End(v)))
         routing.AddVariableMaximizedByFinalizer(time.CumulVar(routing.Start(v)))
     if p.breaks:
-        _add_breaks(p, routing, time)
+        _add_breaks(p, routing, manager, time)
     if p.max_late_cost:
         _add_max_lateness(p, routing, manager, time, horizon)
 
@@ -158,20 +158,30 @@ def build_model(problem: Problem) -> OrToolsModel:
     return OrToolsModel(p, manager, routing, time)
 
 
-def _add_breaks(p: Problem, routing: pywrapcp.RoutingModel, time: pywrapcp.RoutingDimension) -> None:
+def _add_breaks(p: Problem, routing: pywrapcp.RoutingModel, manager: pywrapcp.RoutingIndexManager,
+                time: pywrapcp.RoutingDimension) -> None:
     """Each vehicle's breaks as fixed-duration intervals, performed exactly when the vehicle
-    is used, which no care may overlap (travel and waiting may)."""
+    is used, between her departure and her return, which no care may overlap (travel and waiting
+    may: :mod:`nachtzorg.schedule` times a break at the next door or before driving, the same
+    whenever a break's window is longer than a drive)."""
     solver = routing.solver()
-    service = [int(x) for x in p.service]
+    # the visit part of a transit from index i is its node's care: OR-Tools reads this vector by
+    # routing index, which differs from the node number once the nodes are permuted
+    visit_part = [int(p.service[manager.IndexToNode(i)]) for i in range(manager.GetNumberOfIndices())]
     for v, breaks in enumerate(p.breaks):
         if not breaks:
             continue
         intervals = []
+        start, end = time.CumulVar(routing.Start(v)), time.CumulVar(routing.End(v))
         for k, (d, lo, hi) in enumerate(breaks):
             iv = solver.FixedDurationIntervalVar(int(lo), int(hi), int(d), True, f"break {v}.{k}")
             solver.Add(iv.PerformedExpr() == routing.ActiveVehicleVar(v))
+            # within her working time: OR-Tools would also let a break fall before she leaves or
+            # after she is back, which our timing (and the nurse's shift) does not
+            solver.Add(iv.SafeStartExpr(int(hi)) >= start)
+            solver.Add(iv.SafeEndExpr(0) <= end)
             intervals.append(iv)
-        time.SetBreakIntervalsOfVehicle(intervals, v, service)
+        time.SetBreakIntervalsOfVehicle(intervals, v, visit_part)
 
 
 def _add_qualification_dimension(p: Problem, routing: pywrapcp.RoutingModel) -> None:
