@@ -1,0 +1,66 @@
+"""Acute calls (dispatchers): ``POST /api/nights/{id}/calls`` ranks who could go (the JSON of
+``nachtzorg dispatch --json``) and logs the call; ``POST .../calls/{call_id}/assign`` applies the
+chosen option and re-plans the rest of the night in the background."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from ....acute import dispatch
+from ...schemas import AssignIn, CallRequest, jsonable
+from ...service import fingerprint, night_now
+from ...state import Derived, Entry
+from ..deps import CtxDep, Dispatcher, IdemKey
+
+router = APIRouter(tags=["calls"])
+
+
+@router.post("/nights/{night_id}/calls")
+def post_call(night_id: str, body: CallRequest, ctx: CtxDep, user: Dispatcher, key: IdemKey) -> JSONResponse:
+    """Log the call and answer the ranked options (nothing is assigned yet)."""
+    with ctx.sessions() as session:
+        scenario = ctx.nights.scenario(session, night_id)
+    now = body.now or night_now(scenario, ctx.clock())
+    call = body.call()
+    if call.received is None:
+        call = call.model_copy(update={"received": now})
+    fp = fingerprint("POST", f"/nights/{night_id}/calls", jsonable(body))
+
+    def respond(session: Session, entry: Entry, before: Derived, after: Derived) -> tuple[int, dict[str, Any]]:
+        dec = dispatch(before.state, call, now)
+        return 200, {"seq": entry.seq, **json.loads(dec.to_json(include_state=False, indent=None))}
+
+    status, out, _ = ctx.nights.append(night_id, "call_received", {"call": call.model_dump(mode="json"), "now": now},
+                                       user=user, idem=(key, fp), respond=respond)
+    return JSONResponse(out, status_code=status)
+
+
+@router.post("/nights/{night_id}/calls/{call_id}/assign", status_code=202)
+def assign_call(night_id: str, call_id: str, body: AssignIn, ctx: CtxDep, user: Dispatcher,
+                key: IdemKey) -> JSONResponse:
+    """Send the chosen nurse(s); answers the option as applied and the re-planning job."""
+    with ctx.sessions() as session:
+        scenario = ctx.nights.scenario(session, night_id)
+    now = body.now or night_now(scenario, ctx.clock())
+    payload = {"call_id": call_id, "shifts": body.shifts, "after_stops": body.after_stops, "now": now}
+    fp = fingerprint("POST", f"/nights/{night_id}/calls/{call_id}/assign", jsonable(body))
+    todo: dict[str, Any] = {}
+
+    def respond(session: Session, entry: Entry, before: Derived, after: Derived) -> tuple[int, dict[str, Any]]:
+        job = ctx.jobs.new(session, night_id, "replan", {"call_id": call_id, "based_on": entry.seq})
+        todo.update(job=job.id, before=before, seq=entry.seq)
+        return 202, {"seq": entry.seq, "call_id": call_id, "shifts": body.shifts, "after_stops": body.after_stops,
+                     "now": now, "job": job.id}
+
+    status, out, _ = ctx.nights.append(night_id, "call_assigned", payload, user=user, idem=(key, fp),
+                                       respond=respond)
+    if todo:
+        before: Derived = todo["before"]
+        ctx.jobs.submit_replan(todo["job"], before.state, before.calls[call_id],
+                               {**payload, "based_on": todo["seq"]})
+    return JSONResponse(out, status_code=status)
