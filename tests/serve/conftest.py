@@ -142,3 +142,45 @@ def stop_of(svc: Service, shift: str, status: str = "next") -> dict[str, Any]:
 
 def used_shifts(svc: Service) -> list[str]:
     return [r.shift_id for r in svc.plan.routes if r.used]
+
+
+# ------------------------------------------------------------------------------ a real server
+class LiveServer:
+    """uvicorn serving ``app`` on 127.0.0.1 (a free port) in a thread."""
+
+    def __init__(self, app: Any) -> None:
+        import socket
+        import threading
+
+        import uvicorn
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None,
+                                                    access_log=False, lifespan="on"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        import time
+
+        self.thread.start()
+        for _ in range(200):
+            if self.server.started:
+                return self
+            time.sleep(0.05)
+        raise RuntimeError("uvicorn did not start")
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=20)
+
+
+@pytest.fixture()
+def live(tmp_path: Path, night_data: dict[str, Any]) -> Iterator[tuple[Service, LiveServer]]:
+    """The planted night served by uvicorn on loopback (and a test client for set-up)."""
+    for svc in start_service(tmp_path, night_data):
+        # the TestClient's lifespan is running; the live server shares the app and its context
+        with LiveServer(svc.app) as server:
+            yield svc, server
