@@ -30,6 +30,13 @@ def utcnow() -> _dt.datetime:
     return _dt.datetime.now(_dt.timezone.utc)
 
 
+def as_utc(value: _dt.datetime | None) -> _dt.datetime | None:
+    """A stored time as aware UTC (SQLite hands back naive UTC)."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=_dt.timezone.utc) if value.tzinfo is None else value.astimezone(_dt.timezone.utc)
+
+
 class Base(DeclarativeBase):
     pass
 

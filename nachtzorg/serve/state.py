@@ -10,7 +10,8 @@ started, done  the library's :class:`~nachtzorg.acute.Event` (``ref``, ``shift``
 delayed        ``{"ref", "shift", "at", "minutes"}``: a stop takes longer / a nurse is held up
 unavailable    ``{"shift", "at"}``: a nurse drops out from ``at`` on
 call_received  ``{"call": AcuteCall JSON with "received", "now"}``
-call_assigned  ``{"call_id", "shifts", "after_stops", "now"}``: the dispatcher's choice
+call_assigned  ``{"call_id", "shifts", "after_stops", "now"}``: the dispatcher's choice (applied
+               no earlier than the call was received)
 replan_applied ``{"call_id", "based_on", "remaining": {shift: [refs]}}``: a re-optimised rest
 ============== ==========================================================================
 
@@ -70,14 +71,25 @@ class Derived:
 
 
 def _not_before(state: NightState, at: str) -> str:
-    """``at`` or, if it lies before the state's time, the state's time (ISO)."""
-    clock = state.scenario.clock
+    """``at`` or, if it lies inside the night but before the state's time, the state's time
+    (ISO). A time outside the night is left for the library to refuse."""
+    sc = state.scenario
+    clock = sc.clock
     try:
         t = clock.to_seconds(at)
     except Exception:  # noqa: BLE001 - let the library word the error
         return at
     now = clock.datetime_to_seconds(state.as_of)
-    return at if t >= now else state.as_of.isoformat()
+    night_start = min(clock.to_seconds(s.start_time) for s in sc.shifts)
+    return at if t >= now or t < night_start else state.as_of.isoformat()
+
+
+def _later(scenario: Scenario, a: str, b: str) -> str:
+    """The later of two times of night (``a`` if either cannot be read)."""
+    try:
+        return a if scenario.clock.to_seconds(a) >= scenario.clock.to_seconds(b) else b
+    except Exception:  # noqa: BLE001 - let the library word the error
+        return a
 
 
 def derive(scenario: Scenario, entries: Iterable[Entry], *, since: Derived | None = None) -> Derived:
@@ -127,7 +139,8 @@ def _apply(scenario: Scenario, d: Derived, e: Entry, known: frozenset[str]) -> D
             raise AcuteInputError(f"unknown call {p['call_id']!r} in this night")
         if call.id in d.assigned:
             raise AcuteInputError(f"call {call.id!r} is already assigned")
-        dec = dispatch(d.state, call, _not_before(d.state, p["now"]), policy="least_disruption",
+        now = _not_before(d.state, _later(scenario, p["now"], d.call_now[call.id]))
+        dec = dispatch(d.state, call, now, policy="least_disruption",
                        choose=(list(p["shifts"]), list(p["after_stops"])))
         d.state = dec.state
         d.assigned[call.id] = list(p["shifts"])

@@ -53,7 +53,7 @@ def assign_call(night_id: str, call_id: str, body: AssignIn, ctx: CtxDep, user: 
 
     def respond(session: Session, entry: Entry, before: Derived, after: Derived) -> tuple[int, dict[str, Any]]:
         job = ctx.jobs.new(session, night_id, "replan", {"call_id": call_id, "based_on": entry.seq})
-        todo.update(job=job.id, before=before, seq=entry.seq)
+        todo.update(job=job.id, before=before, seq=entry.seq, now=after.state.as_of.isoformat())
         return 202, {"seq": entry.seq, "call_id": call_id, "shifts": body.shifts, "after_stops": body.after_stops,
                      "now": now, "job": job.id}
 
@@ -62,5 +62,5 @@ def assign_call(night_id: str, call_id: str, body: AssignIn, ctx: CtxDep, user: 
     if todo:
         before: Derived = todo["before"]
         ctx.jobs.submit_replan(todo["job"], before.state, before.calls[call_id],
-                               {**payload, "based_on": todo["seq"]})
+                               {**payload, "now": todo["now"], "based_on": todo["seq"]})
     return JSONResponse(out, status_code=status)

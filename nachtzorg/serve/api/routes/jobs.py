@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ...models import Job
+from ...models import Job, as_utc
 from ...schemas import JobOut
 from ...service import NotFound
 from ..deps import Reader, SessionDep
@@ -14,7 +14,7 @@ router = APIRouter(tags=["jobs"])
 
 def job_out(job: Job) -> JobOut:
     return JobOut(job=job.id, night_id=job.night_id, kind=job.kind, status=job.status, detail=job.detail,
-                  created_at=job.created_at, finished_at=job.finished_at)
+                  created_at=as_utc(job.created_at), finished_at=as_utc(job.finished_at))
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut)

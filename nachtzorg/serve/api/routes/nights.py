@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ...models import Job, KeySafeReveal, Night, User
+from ...models import Job, KeySafeReveal, Night, User, as_utc
 from ...schemas import NightCreate, NightSummary, jsonable
 from ...service import Conflict, fingerprint
 from ...views import night_view, totals
@@ -68,7 +68,8 @@ def list_nights(ctx: CtxDep, session: SessionDep, user: CurrentUser) -> list[Nig
                 continue
         seq = ctx.nights.head(session, night.id)
         out.append(NightSummary(night_id=night.id, name=night.name, date=night.date,
-                                status=_status(session, night.id, seq), seq=seq, created_at=night.created_at))
+                                status=_status(session, night.id, seq), seq=seq,
+                                created_at=as_utc(night.created_at)))
     return out
 
 
@@ -90,7 +91,7 @@ def read_events(night_id: str, ctx: CtxDep, session: SessionDep, user: Reader,
     names = dict(session.execute(select(User.id, User.name)).all())
     return {"night_id": night_id, "scenario": ctx.nights.night(session, night_id).scenario_json,
             "events": [{"seq": e.seq, "kind": e.kind, "payload": e.payload, "actor": names.get(e.actor_id),
-                        "recorded_at": e.recorded_at.isoformat()} for e in ctx.nights.rows(session, night_id,
+                        "recorded_at": as_utc(e.recorded_at).isoformat()} for e in ctx.nights.rows(session, night_id,
                                                                                          after=after)]}
 
 
@@ -109,5 +110,5 @@ def read_reveals(night_id: str, ctx: CtxDep, session: SessionDep, user: Reader) 
     names = dict(session.execute(select(User.id, User.name)).all())
     rows = session.scalars(select(KeySafeReveal).where(KeySafeReveal.night_id == night_id).order_by(KeySafeReveal.id))
     return [{"user": names.get(r.user_id), "shift": r.shift, "stop": r.stop, "outcome": r.outcome,
-             "at": r.at.isoformat()} for r in rows]
+             "at": as_utc(r.at).isoformat()} for r in rows]
 

@@ -69,7 +69,7 @@ def reveal_key_safe(night_id: str, shift: str, ref: str, ctx: CtxDep, user: Curr
         ctx.nights.night(session, night_id)
         outcome, status, detail, code = _decide(ctx, session, night_id, shift, ref, user)
         session.add(KeySafeReveal(night_id=night_id, user_id=user.id, shift=shift[:64], stop=ref[:64],
-                                  outcome=outcome, at=ctx.clock()))
+                                  outcome=outcome, at=ctx.clock().astimezone(_dt.timezone.utc)))
     if code is None:
         return JSONResponse({"detail": detail}, status_code=status)
     return JSONResponse({"night_id": night_id, "shift": shift, "ref": ref, "code": code},
