@@ -20,7 +20,7 @@ from .context import Clock, ServeContext, drill_clock, wall_clock
 from .db import make_engine, migrate, session_factory
 from .errors import validation_errors
 from .jobs import JobRunner
-from .logs import AccessLog
+from .logs import AccessLog, route_template
 from .pages.routes import router as pages_router
 from .security import load_fernet
 from .service import Conflict, NightLog, NotFound
@@ -96,7 +96,7 @@ def _handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:
         error_id = uuid.uuid4().hex[:10]
-        route = getattr(request.scope.get("route"), "path", "(no route)")
+        route = route_template(request.scope)
         # the type only: a message or traceback may quote client data
         log.error("internal error %s on %s %s: %s", error_id, request.method, route, type(exc).__name__)
         return JSONResponse({"detail": "internal error", "error_id": error_id}, status_code=500)

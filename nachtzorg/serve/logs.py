@@ -42,10 +42,20 @@ class AccessLog:
         try:
             await self.app(scope, receive, _send)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "(no route)"
+            template = route_template(scope)
             access_log.info("%s %s %d %.1fms", scope.get("method", "-"), template, status["code"],
                             (time.perf_counter() - t0) * 1000)
+
+
+def route_template(scope: dict) -> str:
+    """The matched route's template with the API prefix (routers are mounted under ``/api``;
+    some FastAPI versions report the template without the prefix)."""
+    template = getattr(scope.get("route"), "path", None)
+    if template is None:
+        return "(no route)"
+    if scope.get("path", "").startswith("/api/") and not template.startswith("/api"):
+        template = "/api" + template
+    return template
 
 
 def log_config(level: str = "INFO") -> dict[str, Any]:

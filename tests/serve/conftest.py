@@ -96,8 +96,9 @@ class Service:
 
 
 def make_settings(tmp: Path, **kw: Any) -> ServeSettings:
-    return ServeSettings(data_dir=tmp, db=f"sqlite:///{tmp / 'night.db'}", secret_key=Fernet.generate_key().decode(),
-                         plan_solution_limit=30, replan_solutions=5, **kw)
+    values = {"data_dir": tmp, "db": f"sqlite:///{tmp / 'night.db'}", "secret_key": Fernet.generate_key().decode(),
+              "plan_solution_limit": 30, "replan_solutions": 5, **kw}
+    return ServeSettings(**values)
 
 
 def start_service(tmp: Path, night_data: dict[str, Any] | None, **kw: Any) -> Iterator[Service]:
