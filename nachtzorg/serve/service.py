@@ -28,8 +28,8 @@ from ..exceptions import InputError
 from ..check import check_plan
 from ..model import Scenario
 from ..plan import Plan
-from .models import IdempotencyKey, KeySafe, Night, NightEvent, User
-from .security import encrypt
+from .models import IdempotencyKey, KeySafe, Night, NightEvent
+from .security import Principal, encrypt
 from .state import Derived, Entry, derive
 
 log = logging.getLogger("nachtzorg.serve")
@@ -75,7 +75,7 @@ class NightLog:
         with self._lock:
             return self._night_locks.setdefault(night_id, threading.Lock())
 
-    def create_night(self, session: Session, scenario: Scenario, user: User, *, plan: Plan | None = None) -> Night:
+    def create_night(self, session: Session, scenario: Scenario, user: Principal, *, plan: Plan | None = None) -> Night:
         """Store a new night (scenario without codes; codes encrypted apart) and, when given,
         its plan as the log's first entry (after the independent checker passed it). Caller commits."""
         if plan is not None:
@@ -154,7 +154,7 @@ class NightLog:
 
     # ------------------------------------------------------------------ idempotency
     @staticmethod
-    def stored(session: Session, user: User, key: str, fp: str) -> Stored | None:
+    def stored(session: Session, user: Principal, key: str, fp: str) -> Stored | None:
         row = session.get(IdempotencyKey, (user.id, key))
         if row is None:
             return None
@@ -163,11 +163,11 @@ class NightLog:
         return Stored(row.status_code, row.response)
 
     @staticmethod
-    def remember(session: Session, user: User, key: str, fp: str, status_code: int, body: dict[str, Any]) -> None:
+    def remember(session: Session, user: Principal, key: str, fp: str, status_code: int, body: dict[str, Any]) -> None:
         session.add(IdempotencyKey(user_id=user.id, key=key, fingerprint=fp, status_code=status_code, response=body))
 
     # ------------------------------------------------------------------ writing
-    def append(self, night_id: str, kind: str, payload: dict[str, Any], *, user: User | None,
+    def append(self, night_id: str, kind: str, payload: dict[str, Any], *, user: Principal | None,
                idem: tuple[str, str] | None = None,
                respond: Callable[[Session, Entry, Derived, Derived], tuple[int, dict[str, Any]]] | None = None,
                expect_head: int | None = None,

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from ....acute import dispatch
+from ....exceptions import InputError
 from ...schemas import AssignIn, CallRequest, jsonable
 from ...service import fingerprint, night_now
 from ...state import Derived, Entry
@@ -30,9 +31,19 @@ def post_call(night_id: str, body: CallRequest, ctx: CtxDep, user: Dispatcher, k
     if call.received is None:
         call = call.model_copy(update={"received": now})
     fp = fingerprint("POST", f"/nights/{night_id}/calls", jsonable(body))
+    # Rank outside the night's lock (the slow part); reused when the state is still the same
+    # object inside it (receiving a call does not change the state, so it usually is).
+    with ctx.sessions() as session:
+        snapshot = ctx.nights.current(session, night_id).state
+    early = None
+    if snapshot is not None:
+        try:
+            early = dispatch(snapshot, call, now)
+        except InputError:
+            early = None  # the check inside the lock words the error
 
     def respond(session: Session, entry: Entry, before: Derived, after: Derived) -> tuple[int, dict[str, Any]]:
-        dec = dispatch(before.state, call, now)
+        dec = early if early is not None and before.state is snapshot else dispatch(before.state, call, now)
         return 200, {"seq": entry.seq, **json.loads(dec.to_json(include_state=False, indent=None))}
 
     status, out, _ = ctx.nights.append(night_id, "call_received", {"call": call.model_dump(mode="json"), "now": now},

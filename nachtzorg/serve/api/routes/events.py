@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from ...models import User
+from ...security import Principal
 from ...schemas import EventIn, jsonable
 from ...service import NotFound, fingerprint, night_now
 from ...state import Derived, Entry
@@ -18,7 +18,7 @@ from ..deps import CtxDep, CurrentUser, IdemKey
 router = APIRouter(tags=["events"])
 
 
-def check_nurse(user: User, ev: EventIn, d: Derived) -> None:
+def check_nurse(user: Principal, ev: EventIn, d: Derived) -> None:
     """A nurse reports only for herself and only on stops of her own route."""
     if ev.shift is not None and ev.shift != user.nurse_shift:
         raise HTTPException(403, "a nurse reports events for her own shift only")

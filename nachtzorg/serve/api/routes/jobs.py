@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from ...models import Job, as_utc
 from ...schemas import JobOut
 from ...service import NotFound
-from ..deps import Reader, SessionDep
+from ..deps import CtxDep, Reader
 
 router = APIRouter(tags=["jobs"])
 
@@ -18,9 +18,10 @@ def job_out(job: Job) -> JobOut:
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut)
-def read_job(job_id: str, session: SessionDep, user: Reader) -> JobOut:
+def read_job(job_id: str, ctx: CtxDep, user: Reader) -> JobOut:
     """Status of a job: queued, running, done, failed or skipped, with a one-line detail."""
-    job = session.get(Job, job_id)
+    with ctx.sessions() as session:
+        job = session.get(Job, job_id)
     if job is None:
         raise NotFound(f"no job {job_id[:60]!r}")
     return job_out(job)

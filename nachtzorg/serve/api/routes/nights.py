@@ -11,10 +11,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ...models import Job, KeySafeReveal, Night, User, as_utc
+from ...security import Principal
 from ...schemas import NightCreate, NightSummary, jsonable
 from ...service import Conflict, fingerprint
 from ...views import night_view, totals
-from ..deps import CtxDep, CurrentUser, IdemKey, Planner, Reader, SessionDep, require
+from ..deps import CtxDep, CurrentUser, IdemKey, Planner, Reader, require
 
 router = APIRouter(tags=["nights"])
 
@@ -58,8 +59,13 @@ def _status(session, night_id: str, seq: int) -> str:  # noqa: ANN001
 
 
 @router.get("/nights", response_model=list[NightSummary])
-def list_nights(ctx: CtxDep, session: SessionDep, user: CurrentUser) -> list[NightSummary]:
+def list_nights(ctx: CtxDep, user: CurrentUser) -> list[NightSummary]:
     """The nights, newest first (a nurse: only nights with her shift on)."""
+    with ctx.sessions() as session:
+        return _list(ctx, session, user)
+
+
+def _list(ctx, session, user: Principal) -> list[NightSummary]:  # noqa: ANN001
     out = []
     for night in session.scalars(select(Night).order_by(Night.created_at.desc()).limit(100)):
         if user.role == "nurse":
@@ -74,19 +80,26 @@ def list_nights(ctx: CtxDep, session: SessionDep, user: CurrentUser) -> list[Nig
 
 
 @router.get("/nights/{night_id}")
-def read_night(night_id: str, ctx: CtxDep, session: SessionDep, user: Reader) -> dict[str, Any]:
+def read_night(night_id: str, ctx: CtxDep, user: Reader) -> JSONResponse:
     """The whole night: scenario (no key-safe codes), plan, derived state, board, calls."""
-    d = ctx.nights.current(session, night_id)
-    scenario = ctx.nights.scenario(session, night_id)
-    jobs = session.scalars(select(Job).where(Job.night_id == night_id).order_by(Job.created_at.desc()).limit(20))
-    return {"night_id": night_id, "status": _status(session, night_id, d.seq), **night_view(scenario, d),
-            "jobs": [{"job": j.id, "kind": j.kind, "status": j.status, "detail": j.detail} for j in jobs]}
+    with ctx.sessions() as session:
+        d = ctx.nights.current(session, night_id)
+        scenario = ctx.nights.scenario(session, night_id)
+        jobs = session.scalars(select(Job).where(Job.night_id == night_id).order_by(Job.created_at.desc()).limit(20))
+        return JSONResponse({"night_id": night_id, "status": _status(session, night_id, d.seq),
+                             **night_view(scenario, d),
+                             "jobs": [{"job": j.id, "kind": j.kind, "status": j.status, "detail": j.detail}
+                                      for j in jobs]})
 
 
 @router.get("/nights/{night_id}/events")
-def read_events(night_id: str, ctx: CtxDep, session: SessionDep, user: Reader,
-                after: int = Query(default=0, ge=0)) -> dict[str, Any]:
+def read_events(night_id: str, ctx: CtxDep, user: Reader, after: int = Query(default=0, ge=0)) -> JSONResponse:
     """The night's log after ``after`` (the export: replaying it gives the night's state)."""
+    with ctx.sessions() as session:
+        return JSONResponse(_events(ctx, session, night_id, after))
+
+
+def _events(ctx, session, night_id: str, after: int) -> dict[str, Any]:  # noqa: ANN001
     ctx.nights.night(session, night_id)
     names = dict(session.execute(select(User.id, User.name)).all())
     return {"night_id": night_id, "scenario": ctx.nights.night(session, night_id).scenario_json,
@@ -96,16 +109,22 @@ def read_events(night_id: str, ctx: CtxDep, session: SessionDep, user: Reader,
 
 
 @router.get("/nights/{night_id}/totals")
-def read_totals(night_id: str, ctx: CtxDep, session: SessionDep,
-                user: User = Depends(require("coordinator", "dispatcher", "planner"))) -> dict[str, Any]:
+def read_totals(night_id: str, ctx: CtxDep,
+                user: Principal = Depends(require("coordinator", "dispatcher", "planner"))) -> dict[str, Any]:
     """Counts per organisation and for the night; never a client."""
-    d = ctx.nights.current(session, night_id)
-    return {"night_id": night_id, **totals(ctx.nights.scenario(session, night_id), d)}
+    with ctx.sessions() as session:
+        d = ctx.nights.current(session, night_id)
+        return {"night_id": night_id, **totals(ctx.nights.scenario(session, night_id), d)}
 
 
 @router.get("/nights/{night_id}/key-safe-reveals")
-def read_reveals(night_id: str, ctx: CtxDep, session: SessionDep, user: Reader) -> list[dict[str, Any]]:
+def read_reveals(night_id: str, ctx: CtxDep, user: Reader) -> list[dict[str, Any]]:
     """The audit of key-safe requests: who, which stop, when, and what was shown (never the code)."""
+    with ctx.sessions() as session:
+        return _reveals(ctx, session, night_id)
+
+
+def _reveals(ctx, session, night_id: str) -> list[dict[str, Any]]:  # noqa: ANN001
     ctx.nights.night(session, night_id)
     names = dict(session.execute(select(User.id, User.name)).all())
     rows = session.scalars(select(KeySafeReveal).where(KeySafeReveal.night_id == night_id).order_by(KeySafeReveal.id))

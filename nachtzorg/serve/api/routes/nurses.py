@@ -17,16 +17,17 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from ....acute import AcuteInputError
-from ...models import KeySafe, KeySafeReveal, User
+from ...models import KeySafe, KeySafeReveal
+from ...security import Principal
 from ...security import decrypt
 from ...service import NotFound
 from ...views import nurse_route
-from ..deps import CtxDep, CurrentUser, SessionDep
+from ..deps import CtxDep, CurrentUser
 
 router = APIRouter(tags=["nurses"])
 
 
-def _may_see(user: User, shift: str) -> None:
+def _may_see(user: Principal, shift: str) -> None:
     if user.role in ("dispatcher", "planner"):
         return
     if user.role == "nurse":
@@ -37,15 +38,18 @@ def _may_see(user: User, shift: str) -> None:
 
 
 @router.get("/nights/{night_id}/nurses/{shift}/route")
-def read_route(night_id: str, shift: str, ctx: CtxDep, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+def read_route(night_id: str, shift: str, ctx: CtxDep, user: CurrentUser) -> dict[str, Any]:
     """Tonight's route of one nurse: done, under way, next, then the rest; partner for two-nurse
     stops; ``key_safe`` says a code can be asked for (never the code)."""
     _may_see(user, shift)
-    d = ctx.nights.current(session, night_id)
+    with ctx.sessions() as session:
+        d = ctx.nights.current(session, night_id)
+        scenario = ctx.nights.scenario(session, night_id)
+        clients = _key_safe_clients(session, night_id)
     if d.state is None:
         raise NotFound("this night has no published plan yet")
     try:
-        route = nurse_route(ctx.nights.scenario(session, night_id), d, shift, _key_safe_clients(session, night_id))
+        route = nurse_route(scenario, d, shift, clients)
     except AcuteInputError:
         raise NotFound(f"no nurse {shift[:60]!r} on this night") from None
     return {**route, "night_id": night_id}
@@ -76,7 +80,7 @@ def reveal_key_safe(night_id: str, shift: str, ref: str, ctx: CtxDep, user: Curr
                         headers={"Cache-Control": "no-store"})
 
 
-def _decide(ctx, session, night_id: str, shift: str, ref: str, user: User) -> tuple[str, int, str, str | None]:  # noqa: ANN001
+def _decide(ctx, session, night_id: str, shift: str, ref: str, user: Principal) -> tuple[str, int, str, str | None]:  # noqa: ANN001
     """(audit outcome, status, message, code or None)."""
     if user.role != "nurse":
         return "refused:role", 403, f"a {user.role} may not see key-safe codes; only the nurse at the door", None

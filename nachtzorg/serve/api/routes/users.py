@@ -11,6 +11,6 @@ router = APIRouter(tags=["users"])
 
 
 @router.get("/me", response_model=Me)
-def read_me(user: CurrentUser) -> Me:
+async def read_me(user: CurrentUser) -> Me:
     """The current user's name, role, organisation and (for a nurse) shift."""
     return Me(name=user.name, role=user.role, organisation=user.organisation, nurse_shift=user.nurse_shift)
