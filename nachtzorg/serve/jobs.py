@@ -1,21 +1,24 @@
 """Background work: planning a night that came without a plan, re-optimising after an assign.
 
-Jobs run one at a time on a worker thread (the solver uses a core; the machine serving the
-night keeps the other for requests). A job's row says how it went; a planning job left
-unfinished by a stopped server is started again when the service starts, a re-optimisation
-is not (the night has moved on; the dispatcher's insertion stands).
+Jobs run one at a time. The solving itself runs in a separate worker process (OR-Tools holds
+Python's interpreter lock while it searches, which would stall every request of the server
+for the whole search); a thread of the server waits for it and writes the outcome. A job's row
+says how it went; a planning job left unfinished by a stopped server is started again when the
+service starts, a re-optimisation is not (the night has moved on; the dispatcher's insertion
+stands). Key-safe codes never reach the worker (scenarios travel as JSON without them).
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import select
 
-from .. import SolveParams, plan_night
+from .. import Plan, Scenario, SolveParams, plan_night
 from ..acute import AcuteCall, NightState, dispatch
 from ..exceptions import InputError
 from .models import Job, utcnow
@@ -32,9 +35,19 @@ class JobRunner:
         self.nights = nights
         self.settings = settings
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nachtzorg-job")
+        self._solver: ProcessPoolExecutor | None = None
+
+    @property
+    def solver(self) -> ProcessPoolExecutor:
+        """The worker process that solves (started on first use)."""
+        if self._solver is None:
+            self._solver = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        return self._solver
 
     def shutdown(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
+        if self._solver is not None:
+            self._solver.shutdown(wait=True, cancel_futures=True)
 
     # ------------------------------------------------------------------ bookkeeping
     def new(self, session, night_id: str, kind: str, params: dict[str, Any]) -> Job:  # noqa: ANN001
@@ -79,9 +92,9 @@ class JobRunner:
             with self.nights.sessions() as session:
                 scenario = self.nights.scenario(session, job.night_id)
             s = self.settings
-            params = (SolveParams(time_limit_s=None, solution_limit=s.plan_solution_limit, seed=0)
-                      if s.plan_solution_limit else SolveParams(time_limit_s=s.plan_time_limit_s))
-            plan = plan_night(scenario, params)
+            params = ({"time_limit_s": None, "solution_limit": s.plan_solution_limit, "seed": 0}
+                      if s.plan_solution_limit else {"time_limit_s": s.plan_time_limit_s})
+            plan = Plan.from_json(self.solver.submit(plan_in_worker, scenario.to_json(indent=None), params).result())
             self.nights.append(job.night_id, "plan_published", {"plan": plan.model_dump(mode="json")},
                                user=None)
             self._finish(job_id, "done", plan.summary().splitlines()[0])
@@ -100,14 +113,14 @@ class JobRunner:
         try:
             job = self._start(job_id)
             s = self.settings
-            dec = dispatch(before, call, p["now"], policy="reoptimise", choose=(p["shifts"], p["after_stops"]),
-                           reoptimise_s=None if s.replan_solutions else s.replan_time_s,
-                           reopt_solutions=s.replan_solutions)
-            if not dec.reoptimised or dec.chosen is None:
+            out = self.solver.submit(replan_in_worker, before.to_json(indent=None), call.model_dump_json(), p["now"],
+                                     p["shifts"], p["after_stops"],
+                                     None if s.replan_solutions else s.replan_time_s, s.replan_solutions).result()
+            if not out["reoptimised"]:
                 return self._finish(job_id, "done", "no better re-plan found; the assignment stands as inserted")
-            if sorted(dec.chosen.shifts) != sorted(p["shifts"]):
+            if sorted(out["shifts"]) != sorted(p["shifts"]):
                 return self._finish(job_id, "done", "the re-plan would send another nurse; kept the dispatcher's choice")
-            remaining = {n.shift: list(n.remaining) for n in dec.state.nurses}
+            remaining = out["remaining"]
             with self.nights.sessions() as session:
                 now = self.nights.current(session, job.night_id)
             if now.state is not None and {n.shift: n.remaining for n in now.state.nurses} == remaining:
@@ -118,7 +131,7 @@ class JobRunner:
                                    user=None, expect_head=p["based_on"])
             except Conflict:
                 return self._finish(job_id, "skipped", "the night changed while re-planning; routes kept")
-            self._finish(job_id, "done", f"re-plan applied ({dec.chosen.added_late_min:g} min late added)")
+            self._finish(job_id, "done", f"re-plan applied ({out['added_late_min']:g} min late added)")
         except InputError as e:
             log.warning("job %s (replan) failed: %s", job_id, type(e).__name__)
             self._finish(job_id, "failed", str(e)[:500])
@@ -126,3 +139,22 @@ class JobRunner:
             log.error("job %s (replan) failed: %s", job_id, type(e).__name__)
             self._finish(job_id, "failed", f"internal error ({type(e).__name__})")
 
+
+
+# --------------------------------------------------------------------------- in the worker process
+def plan_in_worker(scenario_json: str, params: dict[str, Any]) -> str:
+    """Plan a night (runs in the solver process); the plan as JSON."""
+    return plan_night(Scenario.from_json(scenario_json), SolveParams(**params)).to_json(indent=None)
+
+
+def replan_in_worker(state_json: str, call_json: str, now: str, shifts: list[str], after_stops: list[int],
+                     reoptimise_s: float | None, reopt_solutions: int | None) -> dict[str, Any]:
+    """Re-optimise the rest of the night around the dispatcher's choice (in the solver process)."""
+    dec = dispatch(NightState.from_json(state_json), AcuteCall.model_validate_json(call_json), now,
+                   policy="reoptimise", choose=(shifts, after_stops), reoptimise_s=reoptimise_s,
+                   reopt_solutions=reopt_solutions)
+    chosen = dec.chosen
+    return {"reoptimised": bool(dec.reoptimised and chosen is not None),
+            "shifts": list(chosen.shifts) if chosen else [],
+            "added_late_min": chosen.added_late_min if chosen else 0.0,
+            "remaining": {n.shift: list(n.remaining) for n in dec.state.nurses}}
