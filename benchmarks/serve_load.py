@@ -55,6 +55,18 @@ def pct(xs: list[float], q: float) -> float | None:
     return round(xs[k], 1)
 
 
+def measured(server: Server, phase: Any) -> dict[str, Any]:
+    """Run a phase (a coroutine) and add the server's CPU use and the machine's load to its result."""
+    cpu0, load0 = server.cpu_s(), os.getloadavg()[0]
+    out = asyncio.run(phase)
+    cpu = server.cpu_s() - cpu0
+    n = out.get("requests", out.get("n", 0))
+    out["server_cpu_s"] = round(cpu, 2)
+    out["server_cpu_ms_per_request"] = round(1000 * cpu / n, 1) if n else None
+    out["loadavg_1min"] = [round(load0, 2), round(os.getloadavg()[0], 2)]
+    return out
+
+
 def summary(lat_ms: list[float], errors: int, statuses: dict[int, int] | None = None) -> dict[str, Any]:
     out = {"n": len(lat_ms), "errors": errors, "p50_ms": pct(lat_ms, 50), "p95_ms": pct(lat_ms, 95),
            "max_ms": round(max(lat_ms), 1) if lat_ms else None,
@@ -102,6 +114,12 @@ class Server:
                 raise RuntimeError(f"server exited {self.proc.returncode}; see {log.name}")
             time.sleep(0.1)
         raise RuntimeError("server did not answer within 60 s")
+
+    def cpu_s(self) -> float:
+        """CPU seconds the server process used so far (user + system; not its solver worker)."""
+        assert self.proc is not None
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def kill9(self) -> None:
         assert self.proc is not None
@@ -204,6 +222,7 @@ async def mixed_load(base: str, ctx: dict[str, Any], *, seconds: float) -> dict[
     lat: dict[str, list[float]] = defaultdict(list)
     errs: dict[str, int] = defaultdict(int)
     statuses: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    samples: dict[str, list[str]] = defaultdict(list)
     stop_at = time.perf_counter() + seconds
 
     async def timed(c: httpx.AsyncClient, name: str, method: str, path: str, **kw: Any) -> httpx.Response | None:
@@ -216,6 +235,8 @@ async def mixed_load(base: str, ctx: dict[str, Any], *, seconds: float) -> dict[
         statuses[name][r.status_code] += 1
         if r.status_code >= 400:
             errs[name] += 1
+            if len(samples[name]) < 3:
+                samples[name].append(f"{r.status_code} {r.text[:160]}")
         else:
             lat[name].append((time.perf_counter() - t0) * 1000)
         return r
@@ -270,6 +291,8 @@ async def mixed_load(base: str, ctx: dict[str, Any], *, seconds: float) -> dict[
     await asyncio.gather(*tasks)
     wall = time.perf_counter() - t0
     per = {name: summary(lat[name], errs[name], statuses[name]) for name in sorted(set(lat) | set(errs))}
+    for name, texts in samples.items():
+        per[name]["error_samples"] = texts
     return {"clients": len(tasks), "seconds": round(wall, 1), "errors": sum(errs.values()),
             "requests": sum(sum(s.values()) for s in statuses.values()), "per_endpoint": per}
 
@@ -399,12 +422,12 @@ def run(db_kind: str, db_url: str | None, args: argparse.Namespace) -> dict[str,
             out["night"] = {"visits": 150, "nurses": 6, "served_in_plan": ctx["plan_served"], "plan_s": ctx["plan_s"]}
             if not args.crash_only:
                 asyncio.run(calls_load(server.url, ctx, clients=20, per_client=3, pace_s=0, tag="warm"))
-                out["calls"] = asyncio.run(calls_load(server.url, ctx, clients=20, per_client=args.calls_per_client,
-                                                      pace_s=0, tag="burst"))
-                out["calls_paced"] = asyncio.run(calls_load(server.url, ctx, clients=20,
-                                                            per_client=args.calls_per_client, pace_s=args.pace,
-                                                            tag="paced"))
-                out["mixed"] = asyncio.run(mixed_load(server.url, ctx, seconds=args.mixed_s))
+                out["calls"] = measured(server, calls_load(server.url, ctx, clients=20,
+                                                           per_client=args.calls_per_client, pace_s=0, tag="burst"))
+                out["calls_paced"] = measured(server, calls_load(server.url, ctx, clients=20,
+                                                                 per_client=args.calls_per_client, pace_s=args.pace,
+                                                                 tag="paced"))
+                out["mixed"] = measured(server, mixed_load(server.url, ctx, seconds=args.mixed_s))
             out["crash"] = asyncio.run(crash_run(server, ctx, clients=20, before_s=args.crash_before_s,
                                                  after_s=args.crash_after_s, seed=args.seed))
         finally:

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
+import threading
+import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
@@ -41,7 +44,8 @@ class JobRunner:
     def solver(self) -> ProcessPoolExecutor:
         """The worker process that solves (started on first use)."""
         if self._solver is None:
-            self._solver = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            self._solver = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                               initializer=watch_parent, initargs=(os.getpid(),))
         return self._solver
 
     def shutdown(self) -> None:
@@ -142,6 +146,17 @@ class JobRunner:
 
 
 # --------------------------------------------------------------------------- in the worker process
+def watch_parent(parent_pid: int) -> None:
+    """End the worker when the server is gone (a killed server leaves no solver behind)."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="nachtzorg-parent-watch").start()
+
+
 def plan_in_worker(scenario_json: str, params: dict[str, Any]) -> str:
     """Plan a night (runs in the solver process); the plan as JSON."""
     return plan_night(Scenario.from_json(scenario_json), SolveParams(**params)).to_json(indent=None)

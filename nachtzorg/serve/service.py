@@ -66,14 +66,14 @@ class NightLog:
         self.fernet = fernet
         self.notify = notify
         self._lock = threading.Lock()
-        self._night_locks: dict[str, threading.Lock] = {}
+        self._night_locks: dict[str, threading.RLock] = {}
         self._scenarios: dict[str, Scenario] = {}
         self._derived: dict[str, Derived] = {}
 
     # ------------------------------------------------------------------ nights
-    def lock(self, night_id: str) -> threading.Lock:
+    def lock(self, night_id: str) -> threading.RLock:
         with self._lock:
-            return self._night_locks.setdefault(night_id, threading.Lock())
+            return self._night_locks.setdefault(night_id, threading.RLock())
 
     def create_night(self, session: Session, scenario: Scenario, user: Principal, *, plan: Plan | None = None) -> Night:
         """Store a new night (scenario without codes; codes encrypted apart) and, when given,
@@ -126,17 +126,20 @@ class NightLog:
         return list(session.scalars(q.order_by(NightEvent.seq)))
 
     def current(self, session: Session, night_id: str) -> Derived:
-        """The derived night at the log's head (cached; brought up to date from the log)."""
+        """The derived night at the log's head (cached; brought up to date from the log once,
+        under the night's lock, however many readers ask at the same time)."""
         scenario = self.scenario(session, night_id)
-        head = self.head(session, night_id)
         d = self._derived.get(night_id)
-        if d is not None and d.seq == head:
+        if d is not None and d.seq >= self.head(session, night_id):
+            return d  # (a cached state newer than this read is newer still: fine for a reader)
+        with self.lock(night_id):
+            d = self._derived.get(night_id)
+            head = self.head(session, night_id)
+            if d is not None and d.seq >= head:
+                return d
+            d = derive(scenario, self.entries(session, night_id, after=d.seq if d else 0), since=d)
+            self._remember(night_id, d)
             return d
-        if d is None or d.seq > head:
-            d = None
-        d = derive(scenario, self.entries(session, night_id, after=d.seq if d else 0), since=d)
-        self._remember(night_id, d)
-        return d
 
     def _remember(self, night_id: str, d: Derived) -> None:
         with self._lock:
@@ -171,14 +174,15 @@ class NightLog:
                idem: tuple[str, str] | None = None,
                respond: Callable[[Session, Entry, Derived, Derived], tuple[int, dict[str, Any]]] | None = None,
                expect_head: int | None = None,
-               check: Callable[[Derived], None] | None = None) -> tuple[int, dict[str, Any], Derived | None]:
+               prepare: Callable[[Derived], None] | None = None) -> tuple[int, dict[str, Any], Derived | None]:
         """Append one entry in one transaction; returns (status code, response body, new state).
 
         ``idem``: (key, fingerprint); a request seen before gets its stored answer and nothing is
         appended. ``respond(session, entry, before, after)`` builds the answer stored with the key (it may
         raise to refuse the entry, or add rows to the same transaction).
         ``expect_head``: append only if the log's head is still this seq (else :class:`Conflict`).
-        ``check(before)``: may refuse the entry (raise) before the library sees it.
+        ``prepare(before)``: may refuse the entry (raise) or complete its payload (e.g. a time no
+        earlier than the state's) before the library sees it.
         """
         for attempt in range(3):
             with self.lock(night_id), self.sessions() as session:
@@ -192,8 +196,8 @@ class NightLog:
                         before = self.current(session, night_id)
                         if expect_head is not None and before.seq != expect_head:
                             raise Conflict("the night changed meanwhile")
-                        if check is not None:
-                            check(before)
+                        if prepare is not None:
+                            prepare(before)
                         entry = Entry(before.seq + 1, kind, payload)
                         after = derive(self.scenario(session, night_id), [entry], since=before)
                         session.add(NightEvent(night_id=night_id, seq=entry.seq, kind=kind, payload=payload,
@@ -207,7 +211,7 @@ class NightLog:
                     if attempt == 2:
                         raise Conflict("the night is being written by others; try again") from None
                     continue
-            self._remember(night_id, after)
+                self._remember(night_id, after)  # before the lock opens: readers find it cached
             self.notify(night_id)
             return status, body, after
         raise Conflict("the night is being written by others; try again")  # pragma: no cover

@@ -84,7 +84,7 @@ def _not_before(state: NightState, at: str) -> str:
     return at if t >= now or t < night_start else state.as_of.isoformat()
 
 
-def _later(scenario: Scenario, a: str, b: str) -> str:
+def later(scenario: Scenario, a: str, b: str) -> str:
     """The later of two times of night (``a`` if either cannot be read)."""
     try:
         return a if scenario.clock.to_seconds(a) >= scenario.clock.to_seconds(b) else b
@@ -139,7 +139,7 @@ def _apply(scenario: Scenario, d: Derived, e: Entry, known: frozenset[str]) -> D
             raise AcuteInputError(f"unknown call {p['call_id']!r} in this night")
         if call.id in d.assigned:
             raise AcuteInputError(f"call {call.id!r} is already assigned")
-        now = _not_before(d.state, _later(scenario, p["now"], d.call_now[call.id]))
+        now = _not_before(d.state, later(scenario, p["now"], d.call_now[call.id]))
         dec = dispatch(d.state, call, now, policy="least_disruption",
                        choose=(list(p["shifts"]), list(p["after_stops"])))
         d.state = dec.state

@@ -15,7 +15,7 @@ from ....acute import dispatch
 from ....exceptions import InputError
 from ...schemas import AssignIn, CallRequest, jsonable
 from ...service import fingerprint, night_now
-from ...state import Derived, Entry
+from ...state import Derived, Entry, later
 from ..deps import CtxDep, Dispatcher, IdemKey
 
 router = APIRouter(tags=["calls"])
@@ -42,12 +42,20 @@ def post_call(night_id: str, body: CallRequest, ctx: CtxDep, user: Dispatcher, k
         except InputError:
             early = None  # the check inside the lock words the error
 
+    payload = {"call": call.model_dump(mode="json"), "now": now}
+
+    def prepare(before: Derived) -> None:
+        # "now" from the clock is no earlier than the night's last event (reported a moment ago)
+        if body.now is None and before.state is not None:
+            payload["now"] = later(scenario, now, before.state.as_of.isoformat())
+
     def respond(session: Session, entry: Entry, before: Derived, after: Derived) -> tuple[int, dict[str, Any]]:
-        dec = early if early is not None and before.state is snapshot else dispatch(before.state, call, now)
+        same = early is not None and before.state is snapshot and payload["now"] == now
+        dec = early if same else dispatch(before.state, call, payload["now"])
         return 200, {"seq": entry.seq, **json.loads(dec.to_json(include_state=False, indent=None))}
 
-    status, out, _ = ctx.nights.append(night_id, "call_received", {"call": call.model_dump(mode="json"), "now": now},
-                                       user=user, idem=(key, fp), respond=respond)
+    status, out, _ = ctx.nights.append(night_id, "call_received", payload, user=user, idem=(key, fp),
+                                       respond=respond, prepare=prepare)
     return JSONResponse(out, status_code=status)
 
 

@@ -54,5 +54,5 @@ def post_event(night_id: str, ev: EventIn, ctx: CtxDep, user: CurrentUser, key: 
         return 201, {"seq": entry.seq, "kind": entry.kind, "applied": applied, "at": payload["at"]}
 
     status, body, _ = ctx.nights.append(night_id, ev.kind, payload, user=user, idem=(key, fp), respond=respond,
-                                        check=check)
+                                        prepare=check)
     return JSONResponse(body, status_code=status)

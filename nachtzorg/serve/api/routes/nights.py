@@ -3,10 +3,13 @@ export), its totals (coordinators too), and the key-safe audit."""
 
 from __future__ import annotations
 
+import json
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -79,17 +82,36 @@ def _list(ctx, session, user: Principal) -> list[NightSummary]:  # noqa: ANN001
     return out
 
 
+#: The JSON of recent night views by (night, seq): many dispatchers' screens read the same.
+_VIEWS: OrderedDict[tuple[str, int], bytes] = OrderedDict()
+_VIEWS_LOCK = threading.Lock()
+
+
+def _view_json(night_id: str, scenario, d) -> bytes:  # noqa: ANN001
+    key = (night_id, d.seq)
+    with _VIEWS_LOCK:
+        hit = _VIEWS.get(key)
+    if hit is None:
+        hit = json.dumps(night_view(scenario, d), separators=(",", ":")).encode()
+        with _VIEWS_LOCK:
+            _VIEWS[key] = hit
+            while len(_VIEWS) > 8:
+                _VIEWS.popitem(last=False)
+    return hit
+
+
 @router.get("/nights/{night_id}")
-def read_night(night_id: str, ctx: CtxDep, user: Reader) -> JSONResponse:
-    """The whole night: scenario (no key-safe codes), plan, derived state, board, calls."""
+def read_night(night_id: str, ctx: CtxDep, user: Reader) -> Response:
+    """The whole night: scenario (no key-safe codes), plan, derived state, board, calls, jobs."""
     with ctx.sessions() as session:
         d = ctx.nights.current(session, night_id)
         scenario = ctx.nights.scenario(session, night_id)
         jobs = session.scalars(select(Job).where(Job.night_id == night_id).order_by(Job.created_at.desc()).limit(20))
-        return JSONResponse({"night_id": night_id, "status": _status(session, night_id, d.seq),
-                             **night_view(scenario, d),
-                             "jobs": [{"job": j.id, "kind": j.kind, "status": j.status, "detail": j.detail}
-                                      for j in jobs]})
+        head = {"night_id": night_id, "status": _status(session, night_id, d.seq),
+                "jobs": [{"job": j.id, "kind": j.kind, "status": j.status, "detail": j.detail} for j in jobs]}
+    view = _view_json(night_id, scenario, d)
+    return Response(json.dumps(head, separators=(",", ":")).encode()[:-1] + b"," + view[1:],
+                    media_type="application/json")
 
 
 @router.get("/nights/{night_id}/events")
