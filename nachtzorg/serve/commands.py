@@ -136,3 +136,81 @@ def run_users(args: argparse.Namespace) -> int:
           + "; the bearer token below is shown this once (only its hash is stored):")
     print(token)
     return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------- demo
+def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenario", help="scenario JSON file, e.g. examples/assen/scenario.json")
+    parser.add_argument("--db", metavar="URL", help="database URL (default: a fresh SQLite file in --data-dir)")
+    parser.add_argument("--data-dir", default="nachtzorg-demo", help="folder for the demo's database and key file")
+    parser.add_argument("--at", default="23:30", help="the time of that night the demo clock starts at (HH:MM)")
+    parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (default 8080)")
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """A drill on one night: users of every role (tokens printed), the night planned and
+    published, the clock set to ``--at`` of that night and running; then serve."""
+    try:
+        import uvicorn
+
+        from .app import create_app
+        from .db import safe_url
+        from .logs import log_config
+        from .users import add_user
+    except ImportError:
+        return _fail(_MISSING)
+    from pathlib import Path
+
+    from pydantic import ValidationError
+
+    from .. import Scenario, SolveParams, plan_night
+    from ..exceptions import InputError
+    from ..nighttime import NightTimeError
+
+    try:
+        path = Path(args.scenario)
+        if not path.is_file():
+            raise InputError(f"{args.scenario}: no such file")
+        try:
+            scenario = Scenario.load(path)
+        except (ValidationError, ValueError) as e:
+            raise InputError(f"{args.scenario}: not a valid scenario ({str(e).splitlines()[0][:120]})") from None
+        data_dir = Path(args.data_dir)
+        if (data_dir / "nachtzorg.db").exists() and not args.db:
+            raise InputError(f"{data_dir}/nachtzorg.db exists: remove the folder or give another --data-dir")
+        try:
+            clock = scenario.clock
+            start = clock.to_datetime(clock.to_seconds(args.at))
+        except NightTimeError as e:
+            raise InputError(f"--at: {e}") from None
+        settings = _settings(args, data_dir=data_dir, drill_start=start)
+        _check_port(settings.host, settings.port)
+        app = create_app(settings)
+        sessions = app.state.ctx.sessions
+        tokens = [("planner", "planner", add_user(sessions, "planner", "planner")),
+                  ("dispatcher", "dispatcher", add_user(sessions, "dispatcher", "dispatcher")),
+                  ("coordinator", "coordinator", add_user(sessions, "coordinator", "coordinator"))]
+        for s in scenario.shifts:
+            tokens.append((f"nurse {s.id}", "nurse", add_user(sessions, s.id, "nurse", nurse_shift=s.id)))
+        plan = plan_night(scenario, SolveParams(time_limit_s=settings.plan_time_limit_s))
+        with sessions.begin() as session:
+            from .models import User
+            from sqlalchemy import select
+
+            planner = session.scalars(select(User).where(User.name == "planner")).one()
+            night = app.state.ctx.nights.create_night(session, scenario, planner, plan=plan)
+            night_id = night.id
+    except InputError as e:
+        return _fail(str(e))
+    base = f"http://{settings.host}:{settings.port}"
+    print(f"night {night_id} published: {plan.summary().splitlines()[0]}")
+    print(f"clock: {start.isoformat()} and running; database {safe_url(settings.database_url)}")
+    print(f"dispatcher page: {base}/dispatcher   nurse page (phone): {base}/nurse   API: {base}/docs")
+    print("tokens (paste one into a page's sign-in box):")
+    for who, _role, token in tokens:
+        print(f"  {who:<22} {token}")
+    sys.stdout.flush()
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=log_config(), access_log=False,
+                server_header=False)
+    return EXIT_OK

@@ -15,7 +15,7 @@ import json
 import logging
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..exceptions import InputError
+from ..acute import advance_state
 from ..check import check_plan
 from ..model import Scenario
 from ..plan import Plan
@@ -69,6 +70,7 @@ class NightLog:
         self._night_locks: dict[str, threading.RLock] = {}
         self._scenarios: dict[str, Scenario] = {}
         self._derived: dict[str, Derived] = {}
+        self._now: dict[tuple[str, int, int], Derived] = {}
 
     # ------------------------------------------------------------------ nights
     def lock(self, night_id: str) -> threading.RLock:
@@ -154,6 +156,29 @@ class NightLog:
                 self._derived.clear()
             else:
                 self._derived.pop(night_id, None)
+
+    # ------------------------------------------------------------------ the night now
+    def at_now(self, night_id: str, d: Derived, now: _dt.datetime) -> Derived:
+        """``d`` with its state moved on to ``now`` (to the minute; at most to the night's end)
+        assuming the stops since the last event went as timed: what the pages show. Not stored."""
+        if d.state is None:
+            return d
+        clock = d.state.scenario.clock
+        end = max(clock.to_seconds(s.end_time) for s in d.state.scenario.shifts)
+        t = min(clock.datetime_to_seconds(now), end)
+        t -= t % 60
+        if t <= clock.datetime_to_seconds(d.state.as_of):
+            return d
+        key = (night_id, d.seq, t)
+        with self._lock:
+            hit = self._now.get(key)
+        if hit is None:
+            hit = replace(d, state=advance_state(d.state, int(t)))
+            with self._lock:
+                self._now[key] = hit
+                while len(self._now) > 16:
+                    self._now.pop(next(iter(self._now)))
+        return hit
 
     # ------------------------------------------------------------------ idempotency
     @staticmethod

@@ -1,5 +1,7 @@
 """What each role sees of a derived night: the dispatcher's board, a nurse's route, the
-coordinator's totals (organisations only, never a client)."""
+coordinator's totals (organisations only, never a client). The routes pass the night as it
+stands now (:meth:`nachtzorg.serve.service.NightLog.at_now`): stops without a report since the
+last event count as going to plan (``source`` "plan" in the state)."""
 
 from __future__ import annotations
 

@@ -120,13 +120,13 @@ def start_service(tmp: Path, night_data: dict[str, Any] | None, **kw: Any) -> It
             r = svc.post("planner", "/api/nights", {"scenario": night_data["scenario"], "plan": night_data["plan"]})
             assert r.status_code == 201, r.text
             svc.night_id = r.json()["night_id"]
-            clock.set(sc, "23:30")
+            clock.set(sc, "22:30")  # before the shifts: pages show the night as of its last event
         yield svc
 
 
 @pytest.fixture()
 def svc(tmp_path: Path, night_data: dict[str, Any]) -> Iterator[Service]:
-    """A fresh service with the planted night published (clock at 23:30 of that night)."""
+    """A fresh service with the planted night published (clock at 22:30, before the shifts)."""
     yield from start_service(tmp_path, night_data)
 
 
@@ -183,5 +183,6 @@ def live(tmp_path: Path, night_data: dict[str, Any]) -> Iterator[tuple[Service, 
     """The planted night served by uvicorn on loopback (and a test client for set-up)."""
     for svc in start_service(tmp_path, night_data):
         # the TestClient's lifespan is running; the live server shares the app and its context
+        svc.clock.set(svc.scenario, "22:50")  # shifts started, first visits not yet
         with LiveServer(svc.app) as server:
             yield svc, server

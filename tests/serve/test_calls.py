@@ -69,7 +69,7 @@ def test_call_input_errors(svc: Service) -> None:
     assert svc.post("dispatcher", base, {**CALL, "now": "00:20"}).status_code == 200
     dup = svc.post("dispatcher", base, {**CALL, "now": "00:25"})
     assert dup.status_code == 422 and "already used" in dup.json()["detail"]
-    far = svc.post("dispatcher", base, {**CALL, "id": "c-far", "location": {"lat": 50.0, "lon": 4.0}})
+    far = svc.post("dispatcher", base, {**CALL, "id": "c-far", "location": {"lat": 50.0, "lon": 4.0}, "now": "00:30"})
     assert far.status_code == 422 and "km" in far.json()["detail"]
     typo = svc.post("dispatcher", base, {**CALL, "id": "c-typo", "urgent": "yes"})
     assert typo.status_code == 422 and typo.json()["detail"][0]["field"] == "body.urgent"

@@ -27,6 +27,22 @@ def test_route_shows_her_stops_in_order(svc: Service) -> None:
     assert "code" not in str(route).lower().replace("key_safe", "")
 
 
+def test_route_moves_on_with_the_clock(svc: Service) -> None:
+    """At 02:00 without any report, stops planned before then show as done (to plan), none lost."""
+    shift = used_shifts(svc)[0]
+    before = svc.route(shift, shift)
+    svc.clock.set(svc.scenario, "02:00")
+    after = svc.route(shift, shift)
+    assert [s["ref"] for s in after["stops"]] == [s["ref"] for s in before["stops"]]
+    planned = {s.visit_id: s.end for s in svc.plan.route(shift).visits}
+    for s in after["stops"]:
+        want = "done" if planned[s["ref"]].astimezone(svc.clock.at.tzinfo) <= svc.clock.at else None
+        if want:
+            assert s["status"] == "done", s
+    assert after["as_of"].startswith("2026-11-23T02:00")
+    assert len(svc.get("dispatcher", f"/api/nights/{svc.night_id}/events").json()["events"]) == 1
+
+
 def test_two_nurse_visit_names_the_partner(empty_svc: Service) -> None:
     """On a two-nurse visit each nurse's route names the other as partner."""
     from nachtzorg import plan_night

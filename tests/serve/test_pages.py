@@ -26,6 +26,7 @@ def browser():
 
 
 def _sign_in(page, url: str, token: str) -> None:
+    page.set_default_timeout(60000)  # a loaded shared machine; the waits end as soon as the page is there
     page.goto(url)
     page.fill("#token", token)
     page.click("#signin")

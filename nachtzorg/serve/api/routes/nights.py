@@ -83,12 +83,12 @@ def _list(ctx, session, user: Principal) -> list[NightSummary]:  # noqa: ANN001
 
 
 #: The JSON of recent night views by (night, seq): many dispatchers' screens read the same.
-_VIEWS: OrderedDict[tuple[str, int], bytes] = OrderedDict()
+_VIEWS: OrderedDict[tuple[str, int, str], bytes] = OrderedDict()
 _VIEWS_LOCK = threading.Lock()
 
 
 def _view_json(night_id: str, scenario, d) -> bytes:  # noqa: ANN001
-    key = (night_id, d.seq)
+    key = (night_id, d.seq, d.state.as_of.isoformat() if d.state is not None else "")
     with _VIEWS_LOCK:
         hit = _VIEWS.get(key)
     if hit is None:
@@ -109,7 +109,7 @@ def read_night(night_id: str, ctx: CtxDep, user: Reader) -> Response:
         jobs = session.scalars(select(Job).where(Job.night_id == night_id).order_by(Job.created_at.desc()).limit(20))
         head = {"night_id": night_id, "status": _status(session, night_id, d.seq),
                 "jobs": [{"job": j.id, "kind": j.kind, "status": j.status, "detail": j.detail} for j in jobs]}
-    view = _view_json(night_id, scenario, d)
+    view = _view_json(night_id, scenario, ctx.nights.at_now(night_id, d, ctx.clock()))
     return Response(json.dumps(head, separators=(",", ":")).encode()[:-1] + b"," + view[1:],
                     media_type="application/json")
 
@@ -136,7 +136,8 @@ def read_totals(night_id: str, ctx: CtxDep,
     """Counts per organisation and for the night; never a client."""
     with ctx.sessions() as session:
         d = ctx.nights.current(session, night_id)
-        return {"night_id": night_id, **totals(ctx.nights.scenario(session, night_id), d)}
+        scenario = ctx.nights.scenario(session, night_id)
+    return {"night_id": night_id, **totals(scenario, ctx.nights.at_now(night_id, d, ctx.clock()))}
 
 
 @router.get("/nights/{night_id}/key-safe-reveals")

@@ -46,6 +46,7 @@ def read_route(night_id: str, shift: str, ctx: CtxDep, user: CurrentUser) -> dic
         d = ctx.nights.current(session, night_id)
         scenario = ctx.nights.scenario(session, night_id)
         clients = _key_safe_clients(session, night_id)
+    d = ctx.nights.at_now(night_id, d, ctx.clock())
     if d.state is None:
         raise NotFound("this night has no published plan yet")
     try:
