@@ -162,7 +162,9 @@ def setup(server: Server, seed: int) -> dict[str, Any]:
     r.raise_for_status()
     lats = [c.location.lat for c in sc.clients]
     lons = [c.location.lon for c in sc.clients]
-    return {"night": r.json()["night_id"], "tokens": tokens, "shifts": [s.id for s in sc.shifts],
+    library_ms = library_dispatch_ms(sc, plan, (min(lats), max(lats), min(lons), max(lons)))
+    return {"library_dispatch_ms": library_ms, "night": r.json()["night_id"], "tokens": tokens,
+            "shifts": [s.id for s in sc.shifts],
             "box": (min(lats), max(lats), min(lons), max(lons)), "scenario": sc,
             "plan_served": plan.kpis.visits_served, "plan_s": round(plan_s, 2)}
 
@@ -178,6 +180,23 @@ def random_call(rng: random.Random, box: tuple[float, float, float, float], call
     return {"id": call_id, "location": {"lat": round(rng.uniform(box[0], box[1]), 5),
                                         "lon": round(rng.uniform(box[2], box[3]), 5)},
             "urgency": rng.choice(["personal_alarm", "fall", "palliative", "gp_request"]), "duration_min": 20}
+
+
+def library_dispatch_ms(sc: Any, plan: Any, box: tuple[float, float, float, float], n: int = 30) -> dict[str, Any]:
+    """The library's own ``dispatch`` on this night at the drill's start, in this process: the
+    floor under the service's POST /calls (one core, no HTTP, no database)."""
+    from nachtzorg.acute import dispatch, initial_state
+
+    state = initial_state(sc, plan)
+    rng = random.Random(5)
+    now = DRILL_START
+    dispatch(state, random_call(rng, box, "lib-warm"), now)
+    ms = []
+    for i in range(n):
+        t0 = time.perf_counter()
+        dispatch(state, random_call(rng, box, f"lib-{i}"), now)
+        ms.append((time.perf_counter() - t0) * 1000)
+    return {"n": n, "p50_ms": pct(ms, 50), "p95_ms": pct(ms, 95)}
 
 
 # ------------------------------------------------------------------------------------ 1. calls
@@ -420,6 +439,7 @@ def run(db_kind: str, db_url: str | None, args: argparse.Namespace) -> dict[str,
                 night = c.get(f"/api/nights/{ctx['night']}", headers=auth(ctx["tokens"]["dispatcher0"])).json()
             ctx["plan"] = Plan.model_validate(night["plan"])
             out["night"] = {"visits": 150, "nurses": 6, "served_in_plan": ctx["plan_served"], "plan_s": ctx["plan_s"]}
+            out["library_dispatch"] = ctx["library_dispatch_ms"]
             if not args.crash_only:
                 asyncio.run(calls_load(server.url, ctx, clients=20, per_client=3, pace_s=0, tag="warm"))
                 out["calls"] = measured(server, calls_load(server.url, ctx, clients=20,
