@@ -4,7 +4,9 @@ nurse's page in another browser context updates by itself; the nurse's buttons a
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -65,6 +67,11 @@ def test_call_entered_assigned_and_nurse_page_updates(browser, live: tuple[Servi
     assert shift in disp.locator("#calls tr[data-call='c-browser']").inner_text()
     body = nurse.content() + disp.content()
     assert not re.search(SECRET_RE, body)
+    keep = os.environ.get("NACHTZORG_SCREENSHOTS")
+    if keep:  # for a person to look at
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        disp.screenshot(path=str(Path(keep) / "serve-dispatcher.png"))
+        nurse.screenshot(path=str(Path(keep) / "serve-nurse.png"))
     nurse.context.close()
     disp.context.close()
 
