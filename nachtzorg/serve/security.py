@@ -92,7 +92,7 @@ class TokenVerifier:
         return True
 
 
-class KeyError_(InputError):
+class SecretKeyError(InputError):
     """The key-safe encryption key is missing or malformed."""
 
 
@@ -102,22 +102,25 @@ def load_fernet(secret_key: str | None, data_dir: Path) -> Fernet:
         try:
             return Fernet(secret_key.encode())
         except (ValueError, TypeError):
-            raise KeyError_("NACHTZORG_SECRET_KEY is not a Fernet key (32 url-safe base64-encoded bytes)") from None
+            raise SecretKeyError("NACHTZORG_SECRET_KEY is not a Fernet key (32 url-safe base64-encoded bytes)") from None
     path = data_dir / "secret.key"
     if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
         key = Fernet.generate_key()
         try:
+            data_dir.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:  # another process made it first
             pass
+        except OSError as e:
+            raise SecretKeyError(f"cannot create the key file {path}: {e.strerror}; set NACHTZORG_DATA_DIR "
+                                 "or NACHTZORG_SECRET_KEY") from None
         else:
             with os.fdopen(fd, "wb") as f:
                 f.write(key)
     try:
         return Fernet(path.read_bytes().strip())
     except (ValueError, OSError):
-        raise KeyError_(f"{path} does not hold a Fernet key") from None
+        raise SecretKeyError(f"{path} does not hold a Fernet key") from None
 
 
 def encrypt(fernet: Fernet, text: str) -> bytes:
@@ -128,4 +131,4 @@ def decrypt(fernet: Fernet, blob: bytes) -> str:
     try:
         return fernet.decrypt(blob).decode("utf-8")
     except InvalidToken:
-        raise KeyError_("a key-safe code cannot be decrypted with this service's key") from None
+        raise SecretKeyError("a key-safe code cannot be decrypted with this service's key") from None

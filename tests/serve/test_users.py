@@ -100,3 +100,24 @@ def test_me_for_every_role(svc: Service) -> None:
     assert svc.get(svc.shifts[0], "/api/me").json()["nurse_shift"] == svc.shifts[0]
     forged = svc.tokens["planner"][:-4] + "AAAA"
     assert svc.client.get("/api/me", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+
+
+def test_key_file_is_private_and_reused(tmp_path: Path) -> None:
+    """Without NACHTZORG_SECRET_KEY the key file is made with mode 0600 and read again next time."""
+    from nachtzorg.serve.security import load_fernet
+
+    first = load_fernet(None, tmp_path / "data")
+    assert (tmp_path / "data" / "secret.key").stat().st_mode & 0o777 == 0o600
+    again = load_fernet(None, tmp_path / "data")
+    assert again.decrypt(first.encrypt(b"KSC-1-SECRET")) == b"KSC-1-SECRET"
+
+
+def test_bad_secret_key_is_exit_2(tmp_path: Path) -> None:
+    """A malformed NACHTZORG_SECRET_KEY stops serve with one line (exit 2), never the key itself."""
+    import os
+
+    p = subprocess.run([sys.executable, "-m", "nachtzorg.serve", "serve", "--db", f"sqlite:///{tmp_path / 'k.db'}",
+                        "--port", "18999"], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                       env={**os.environ, "NACHTZORG_DATA_DIR": str(tmp_path), "NACHTZORG_SECRET_KEY": "hunter2"})
+    assert p.returncode == 2 and "not a Fernet key" in p.stderr and "hunter2" not in p.stderr + p.stdout
+    assert len(p.stderr.strip().splitlines()) == 1
