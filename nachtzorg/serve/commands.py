@@ -142,7 +142,8 @@ def run_users(args: argparse.Namespace) -> int:
 def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", help="scenario JSON file, e.g. examples/assen/scenario.json")
     parser.add_argument("--db", metavar="URL", help="database URL (default: a fresh SQLite file in --data-dir)")
-    parser.add_argument("--data-dir", default="nachtzorg-demo", help="folder for the demo's database and key file")
+    parser.add_argument("--data-dir", help="an empty folder for the drill's database and key file "
+                        "(default: a new temporary folder, printed)")
     parser.add_argument("--at", default="23:30", help="the time of that night the demo clock starts at (HH:MM)")
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default 8080)")
@@ -176,7 +177,9 @@ def run_demo(args: argparse.Namespace) -> int:
             scenario = Scenario.load(path)
         except (ValidationError, ValueError) as e:
             raise InputError(f"{args.scenario}: not a valid scenario ({str(e).splitlines()[0][:120]})") from None
-        data_dir = Path(args.data_dir)
+        import tempfile
+
+        data_dir = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="nachtzorg-drill-"))
         if (data_dir / "nachtzorg.db").exists() and not args.db:
             raise InputError(f"{data_dir}/nachtzorg.db exists: remove the folder or give another --data-dir")
         try:
@@ -193,7 +196,8 @@ def run_demo(args: argparse.Namespace) -> int:
                   ("coordinator", "coordinator", add_user(sessions, "coordinator", "coordinator"))]
         for s in scenario.shifts:
             tokens.append((f"nurse {s.id}", "nurse", add_user(sessions, s.id, "nurse", nurse_shift=s.id)))
-        plan = plan_night(scenario, SolveParams(time_limit_s=settings.plan_time_limit_s))
+        plan = plan_night(scenario, SolveParams(time_limit_s=None, solution_limit=settings.plan_solution_limit, seed=0)
+                          if settings.plan_solution_limit else SolveParams(time_limit_s=settings.plan_time_limit_s))
         with sessions.begin() as session:
             from .models import User
             from sqlalchemy import select

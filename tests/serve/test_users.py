@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,45 @@ def test_bad_secret_key_is_exit_2(tmp_path: Path) -> None:
                        env={**os.environ, "NACHTZORG_DATA_DIR": str(tmp_path), "NACHTZORG_SECRET_KEY": "hunter2"})
     assert p.returncode == 2 and "not a Fernet key" in p.stderr and "hunter2" not in p.stderr + p.stdout
     assert len(p.stderr.strip().splitlines()) == 1
+
+
+def test_demo_serves_the_bundled_night(tmp_path: Path) -> None:
+    """`python -m nachtzorg.serve demo examples/assen/scenario.json`: tokens printed, the night live."""
+    import os
+    import socket
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "nachtzorg.serve", "demo", "examples/assen/scenario.json",
+                             "--data-dir", str(tmp_path / "drill"), "--port", str(port)], cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "NACHTZORG_PLAN_SOLUTION_LIMIT": "30"})
+    try:
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if line.strip().startswith("nurse nurse-3"):
+                break
+        tokens = {ln.split()[0] if not ln.strip().startswith("nurse ") else ln.split()[1]: ln.split()[-1]
+                  for ln in lines if TOKEN_RE.match(ln.split()[-1] if ln.split() else "")}
+        assert set(tokens) == {"planner", "dispatcher", "coordinator", "nurse-1", "nurse-2", "nurse-3"}
+        for _ in range(100):
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/api/nights",
+                              headers={"Authorization": f"Bearer {tokens['dispatcher']}"}, timeout=5)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert r.status_code == 200 and r.json()[0]["status"] == "live"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_demo_bad_scenario_is_exit_2(tmp_path: Path) -> None:
+    """A missing scenario file: one line, exit 2."""
+    p = _cli("demo", str(tmp_path / "none.json"), env_dir=tmp_path)
+    assert p.returncode == 2 and "no such file" in p.stderr
