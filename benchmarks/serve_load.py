@@ -252,6 +252,8 @@ async def mixed_load(base: str, ctx: dict[str, Any], *, seconds: float) -> dict[
             errs[name] += 1
             return None
         statuses[name][r.status_code] += 1
+        if r.status_code == 409 and name == "POST assign" and "options" in r.text:
+            return r  # a conflict the client resolves (counted in statuses, not as an error)
         if r.status_code >= 400:
             errs[name] += 1
             if len(samples[name]) < 3:
@@ -285,8 +287,13 @@ async def mixed_load(base: str, ctx: dict[str, Any], *, seconds: float) -> dict[
                 r = await timed(c, "POST calls", "POST", f"/api/nights/{night}/calls",
                                 json=random_call(rng, ctx["box"], call_id), headers=auth(token, uuid.uuid4().hex))
                 if r is not None and r.status_code == 200 and k % 3 == 0 and r.json()["options"]:
-                    await timed(c, "POST assign", "POST", f"/api/nights/{night}/calls/{call_id}/assign",
-                                json=r.json()["options"][0], headers=auth(token, uuid.uuid4().hex))
+                    a = await timed(c, "POST assign", "POST", f"/api/nights/{night}/calls/{call_id}/assign",
+                                    json=r.json()["options"][0], headers=auth(token, uuid.uuid4().hex))
+                    if a is not None and a.status_code == 409 and a.json().get("options"):
+                        # the night moved on between the options and the click: choose again, as the page does
+                        await timed(c, "POST assign (after 409)", "POST",
+                                    f"/api/nights/{night}/calls/{call_id}/assign", json=a.json()["options"][0],
+                                    headers=auth(token, uuid.uuid4().hex))
                 k += 1
                 await asyncio.sleep(0.5)
 

@@ -41,7 +41,12 @@ class NotFound(InputError):
 
 
 class Conflict(InputError):
-    """An idempotency key reused for a different request, or a write that lost a race."""
+    """An idempotency key reused for a different request, or a write that lost a race;
+    ``extra`` goes into the answer (e.g. the options as they stand now)."""
+
+    def __init__(self, message: str, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.extra = dict(extra or {})
 
 
 @dataclass

@@ -92,6 +92,12 @@ def later(scenario: Scenario, a: str, b: str) -> str:
         return a
 
 
+def assign_time(d: Derived, call_id: str, now: str) -> str:
+    """When an assignment takes effect: ``now``, but not before the call was received nor
+    before the night's last event."""
+    return _not_before(d.state, later(d.state.scenario, now, d.call_now[call_id]))
+
+
 def derive(scenario: Scenario, entries: Iterable[Entry], *, since: Derived | None = None) -> Derived:
     """The night after ``entries`` (those with ``seq`` above ``since.seq`` are applied to ``since``).
 
@@ -139,7 +145,7 @@ def _apply(scenario: Scenario, d: Derived, e: Entry, known: frozenset[str]) -> D
             raise AcuteInputError(f"unknown call {p['call_id']!r} in this night")
         if call.id in d.assigned:
             raise AcuteInputError(f"call {call.id!r} is already assigned")
-        now = _not_before(d.state, later(scenario, p["now"], d.call_now[call.id]))
+        now = assign_time(d, call.id, p["now"])
         dec = dispatch(d.state, call, now, policy="least_disruption",
                        choose=(list(p["shifts"]), list(p["after_stops"])))
         d.state = dec.state

@@ -82,3 +82,17 @@ def test_only_dispatchers_take_calls(svc: Service) -> None:
         assert svc.post(who, base, {**CALL, "now": "00:20"}).status_code == 403, who
         assert svc.post(who, f"{base}/{CALL['id']}/assign", {"shifts": [svc.shifts[0]], "after_stops": [0]}
                         ).status_code == 403, who
+
+
+def test_option_no_longer_possible_is_409_with_todays_options(svc: Service) -> None:
+    """An option that is not among the options now (the night moved on) gets 409 with today's
+    options; nothing is logged; one of those then assigns."""
+    base = f"/api/nights/{svc.night_id}/calls"
+    opts = svc.post("dispatcher", base, {**CALL, "now": "00:20"}).json()["options"]
+    gone = {**opts[0], "after_stops": [9] * len(opts[0]["shifts"])}  # e.g. stops she has done meanwhile
+    r = svc.post("dispatcher", f"{base}/{CALL['id']}/assign", {**gone, "now": "00:26"})
+    assert r.status_code == 409 and r.json()["options"] and "choose again" in r.json()["detail"]
+    kinds = [e["kind"] for e in svc.get("dispatcher", f"/api/nights/{svc.night_id}/events").json()["events"]]
+    assert "call_assigned" not in kinds
+    again = svc.post("dispatcher", f"{base}/{CALL['id']}/assign", {**r.json()["options"][0], "now": "00:26"})
+    assert again.status_code == 202

@@ -25,7 +25,7 @@ const NZ = {
         if (!r.ok) {
           const d = data.detail;
           const msg = Array.isArray(d) ? d.map((e) => e.field + ": " + e.message).join("; ") : (d || r.statusText);
-          const err = new Error(msg); err.status = r.status; throw err;
+          const err = new Error(msg); err.status = r.status; err.data = data; throw err;
         }
         return data;
       } catch (e) {

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from ....acute import dispatch
 from ....exceptions import InputError
 from ...schemas import AssignIn, CallRequest, jsonable
-from ...service import fingerprint, night_now
-from ...state import Derived, Entry, later
+from ...service import Conflict, fingerprint, night_now
+from ...state import Derived, Entry, assign_time, later
 from ..deps import CtxDep, Dispatcher, IdemKey
 
 router = APIRouter(tags=["calls"])
@@ -70,6 +70,18 @@ def assign_call(night_id: str, call_id: str, body: AssignIn, ctx: CtxDep, user: 
     fp = fingerprint("POST", f"/nights/{night_id}/calls/{call_id}/assign", jsonable(body))
     todo: dict[str, Any] = {}
 
+    def prepare(before: Derived) -> None:
+        # The night may have moved on since the options were shown: say so with today's options.
+        call = before.calls.get(call_id)
+        known = {n.shift for n in before.state.nurses} if before.state is not None else set()
+        if (call is None or call_id in before.assigned or set(body.shifts) - known
+                or len(body.shifts) != len(body.after_stops)):
+            return  # the log's own check words these (unknown call or nurse, already assigned)
+        dec = dispatch(before.state, call, assign_time(before, call_id, now))
+        if not any(o.shifts == body.shifts and o.after_stops == body.after_stops for o in dec.options):
+            raise Conflict("the chosen option is no longer possible (the night moved on); choose again",
+                           {"options": [o.model_dump(mode="json") for o in dec.options], "message": dec.message})
+
     def respond(session: Session, entry: Entry, before: Derived, after: Derived) -> tuple[int, dict[str, Any]]:
         job = ctx.jobs.new(session, night_id, "replan", {"call_id": call_id, "based_on": entry.seq})
         todo.update(job=job.id, before=before, seq=entry.seq, now=after.state.as_of.isoformat())
@@ -77,7 +89,7 @@ def assign_call(night_id: str, call_id: str, body: AssignIn, ctx: CtxDep, user: 
                      "now": now, "job": job.id}
 
     status, out, _ = ctx.nights.append(night_id, "call_assigned", payload, user=user, idem=(key, fp),
-                                       respond=respond)
+                                       respond=respond, prepare=prepare)
     if todo:
         before: Derived = todo["before"]
         ctx.jobs.submit_replan(todo["job"], before.state, before.calls[call_id],
