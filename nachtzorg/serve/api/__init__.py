@@ -1,0 +1,1 @@
+"""The JSON API under ``/api``: routes per resource, dependencies in :mod:`.deps`."""
