@@ -38,6 +38,7 @@ from ..problem import (
 )
 from ..schedule import Schedule, schedule_routes, total_cost
 from ..solve import SolveParams, solve
+from ..solve.insertion import repair_routes
 from ..travel import TravelProvider
 from .calls import AcuteCall
 
@@ -65,14 +66,16 @@ class Fixed(NamedTuple):
 
 
 class Nurse(NamedTuple):
-    """Where a nurse is free, from which second, the refs of her remaining stops in order, and
-    the breaks she has still to take ``(duration, earliest start, latest start)``, seconds."""
+    """Where a nurse is free, from which second, the refs of her remaining stops in order, the
+    breaks she has still to take ``(duration, earliest start, latest start)``, seconds, and whether
+    she is off for the rest of the night."""
 
     lat: float
     lon: float
     free_at: int
     remaining: tuple[str, ...]
     breaks: tuple[tuple[int, int, int], ...] = ()
+    off: bool = False  # reported unavailable for the rest of the night
 
 
 def call_row(call: AcuteCall, received_s: int, night_end: int) -> TaskRow:
@@ -125,6 +128,7 @@ class LiveNight:
     source: Mapping[tuple[str, str], str] = dataclasses.field(default_factory=dict)  # (shift, ref) -> plan/event
     now: int = 0
     dependencies: tuple[DependencyRow, ...] = ()
+    unrouted: tuple[str, ...] = ()  # tasks to serve that no nurse has (hers, when she went off)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -190,13 +194,14 @@ class LiveNight:
         no route yet (a call being dispatched)."""
         order: list[str] = []
         seen: set[str] = set()
-        for ref in [r for n in self.nurses for r in n.remaining] + list(extra):
+        for ref in [r for n in self.nurses for r in n.remaining] + list(self.unrouted) + list(extra):
             if ref not in seen:
                 seen.add(ref)
                 order.append(ref)
-        vehicles = [v._replace(start=(n.lat, n.lon), shift_start=n.free_at, shift_end=v.shift_end + OVERTIME_ALLOWED_S,
-                               fixed_cost=0, overtime_max_s=0,
-                               breaks=tuple(b for b in n.breaks if b[2] >= n.free_at))
+        vehicles = [v._replace(start=(n.lat, n.lon), shift_start=n.free_at, fixed_cost=0, overtime_max_s=0,
+                               # a nurse who is off has no time left: nothing can go to her
+                               shift_end=n.free_at if n.off else v.shift_end + OVERTIME_ALLOWED_S,
+                               breaks=() if n.off else tuple(b for b in n.breaks if b[2] >= n.free_at))
                     for v, n in zip(self.vehicles, self.nurses)]
         rows, links = self._rules([self.tasks[r] for r in order])
         night = compile_remaining(rows, vehicles, travel, max_late_s=OPEN_LATE_S, dependencies=links)
@@ -283,8 +288,65 @@ class LiveNight:
             for b in begun:  # breaks begun by now are taken; she is free when the last one ends
                 fixed.append(Fixed(self.vehicles[v].id, BREAK, b.start, b.start, b.end, 0))
                 free = max(free, b.end)
+            if n.off:
+                nurses.append(n)
+                continue
             nurses.append(Nurse(lat, lon, max(free, n.free_at), n.remaining[k:], left[len(begun):]))
         return dataclasses.replace(self, nurses=tuple(nurses), fixed=tuple(fixed), now=now)
+
+    def delayed(self, shift: str, t: int, minutes: float, ref: str | None = None) -> LiveNight:
+        """At second ``t`` nurse ``shift`` reports she is ``minutes`` late: the stop she is at
+        (``ref``, if it is under way) ends that much later, else she is free that much later;
+        her remaining stops are timed from then."""
+        v = self.vehicle(shift)
+        n = self.nurses[v]
+        if n.off:
+            raise AcuteInputError(f"delayed: nurse {shift[:64]!r} is off for the rest of the night")
+        extra = int(round(minutes * 60))
+        fixed = list(self.fixed)
+        free = max(n.free_at, t)
+        if ref is not None:
+            cur = next((f for f in fixed if f.shift == shift and f.ref == ref and f.end > t), None)
+            if cur is None and ref not in n.remaining:
+                raise AcuteInputError(f"delayed: {ref[:64]!r} is neither under way nor to come for {shift[:64]!r}")
+            if cur is not None:  # the care takes longer
+                fixed[fixed.index(cur)] = cur._replace(end=cur.end + extra)
+                free = max(free, cur.end)
+        nurses = list(self.nurses)
+        nurses[v] = n._replace(free_at=free + extra)
+        return dataclasses.replace(self, nurses=tuple(nurses), fixed=tuple(fixed), now=t)
+
+    def unavailable(self, shift: str, t: int, travel: TravelProvider) -> LiveNight:
+        """At second ``t`` nurse ``shift`` drops out for the rest of the night (a breakdown,
+        illness). What she had still to do goes to the others where our insertion fits it
+        (late if it must be: the dispatcher sees how late); what it cannot place stays in
+        :attr:`unrouted`. Both copies of a two-nurse visit go back together."""
+        v = self.vehicle(shift)
+        n = self.nurses[v]
+        if n.off:
+            return dataclasses.replace(self, now=t)
+        mine = set(n.remaining)
+        pairs = {r for r in mine if self.tasks[r].copies == 2}
+        nurses = [x._replace(remaining=tuple(r for r in x.remaining if r not in pairs)) if k != v
+                  else x._replace(remaining=(), off=True, breaks=(), free_at=max(x.free_at, t))
+                  for k, x in enumerate(self.nurses)]
+        left = tuple(dict.fromkeys([*self.unrouted, *n.remaining]))
+        night = dataclasses.replace(self, nurses=tuple(nurses), unrouted=left, now=t)
+        return night.route_unrouted(travel)
+
+    def route_unrouted(self, travel: TravelProvider) -> LiveNight:
+        """The night with :attr:`unrouted` tasks put on the routes where our deterministic
+        insertion fits them; the rest stay unrouted."""
+        if not self.unrouted:
+            return self
+        rem = self.remaining(travel)
+        p = rem.problem
+        starts = rem.schedule().start_of()
+        waiting = [p.task_ids.index(r) for r in self.unrouted]
+        routes = repair_routes(p, rem.routes, starts, only=waiting)
+        placed = {p.task_ids[int(p.node_task[x])] for r in routes for x in r}
+        night = self.with_routes(rem, routes)
+        return dataclasses.replace(night, unrouted=tuple(r for r in self.unrouted if r not in placed))
 
     # ------------------------------------------------------------------ events
     def started(self, ref: str, shift: str | None, t: int, what: str = "event") -> LiveNight:

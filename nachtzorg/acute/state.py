@@ -18,7 +18,7 @@ import json
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field, field_serializer
+from pydantic import Field, field_serializer, model_validator
 
 from ..base import Frozen as _Frozen
 from ..model import Id, NightTime, Scenario
@@ -30,12 +30,31 @@ from .live import BREAK, AcuteInputError, Fixed, LiveNight, Nurse
 
 
 class Event(_Frozen):
-    """Something that happened: a nurse started or finished a stop (visit id or call id)."""
+    """Something that happened: a nurse started or finished a stop (visit id or call id), is
+    running late (``delayed``, by ``minutes``: the stop ``ref`` under way takes longer, or she is
+    held up on the way), or is off for the rest of the night (``unavailable``)."""
 
-    kind: Literal["started", "done"]
-    ref: Id = Field(description="Visit id or acute call id")
-    shift: Id | None = Field(default=None, description="The nurse's shift id (default: whoever has the stop)")
+    kind: Literal["started", "done", "delayed", "unavailable"]
+    ref: Id | None = Field(default=None, description="Visit id or acute call id (started, done; delayed: "
+                                                     "the stop that takes longer)")
+    shift: Id | None = Field(default=None, description="The nurse's shift id (default: whoever has the stop; "
+                                                       "required for unavailable, and for delayed without ref)")
     at: NightTime
+    minutes: float | None = Field(default=None, gt=0, le=600, description="delayed: how many minutes later")
+
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> Event:
+        if self.kind in ("started", "done") and self.ref is None:
+            raise ValueError(f"a {self.kind} event needs ref (the visit or call id)")
+        if self.kind == "delayed" and self.minutes is None:
+            raise ValueError("a delayed event needs minutes (> 0)")
+        if self.kind == "delayed" and self.ref is None and self.shift is None:
+            raise ValueError("a delayed event needs shift (the nurse) or ref (her stop)")
+        if self.kind == "unavailable" and self.shift is None:
+            raise ValueError("an unavailable event needs shift (the nurse who drops out)")
+        if self.kind != "delayed" and self.minutes is not None:
+            raise ValueError(f"minutes belongs to delayed events, not to {self.kind}")
+        return self
 
 
 class StopRecord(_Frozen):
@@ -60,6 +79,7 @@ class NurseState(_Frozen):
     lon: float
     free_at: _dt.datetime
     remaining: list[str]
+    available: bool = Field(default=True, description="False once she is off for the rest of the night")
 
 
 class NightState(_Frozen):
@@ -72,6 +92,8 @@ class NightState(_Frozen):
     calls: list[AcuteCall] = Field(default_factory=list, description="Accepted calls served by the team")
     backup_calls: list[str] = Field(default_factory=list, description="Calls handed to the back-up team")
     events: list[Event] = Field(default_factory=list)
+    unrouted: list[str] = Field(default_factory=list, description="Visits and calls to serve that no nurse has "
+                                                                  "(left by a nurse who went off and placed nowhere)")
 
     @field_serializer("scenario")
     def _no_secrets(self, s: Scenario) -> dict[str, Any]:
@@ -94,7 +116,12 @@ class NightState(_Frozen):
         for n in self.nurses:
             cur = [r for r in self.fixed if r.shift == n.shift and r.status == "in_progress"]
             doing = f"busy with {cur[-1].ref} until {cur[-1].end:%H:%M}" if cur else f"free at {n.free_at:%H:%M}"
+            if not n.available:
+                lines.append(f"  {n.shift}: off for the rest of the night")
+                continue
             lines.append(f"  {n.shift}: {doing}, {len(n.remaining)} stops to go")
+        if self.unrouted:
+            lines.append(f"  on no route: {', '.join(self.unrouted)}")
         return "\n".join(lines)
 
 
@@ -121,27 +148,41 @@ def to_live(state: NightState) -> LiveNight:
         n = by_shift.get(v.id)
         taken = sum(1 for r in state.fixed if r.shift == v.id and r.kind == "break")
         nurses.append(n0._replace(breaks=n0.breaks[taken:]) if n is None else
-                      Nurse(n.lat, n.lon, clock.datetime_to_seconds(n.free_at), tuple(n.remaining), n0.breaks[taken:]))
+                      Nurse(n.lat, n.lon, clock.datetime_to_seconds(n.free_at), tuple(n.remaining),
+                            () if not n.available else n0.breaks[taken:], not n.available))
     fixed = tuple(Fixed(r.shift, r.ref, clock.datetime_to_seconds(r.arrival), clock.datetime_to_seconds(r.start),
                         clock.datetime_to_seconds(r.end), int(round(r.distance_km * 1000))) for r in state.fixed)
     source = {(r.shift, r.ref): r.source for r in state.fixed}
-    return dataclasses.replace(live, nurses=tuple(nurses), fixed=fixed, source=source, now=as_of)
+    return dataclasses.replace(live, nurses=tuple(nurses), fixed=fixed, source=source, now=as_of,
+                               unrouted=tuple(state.unrouted))
 
 
 def from_live(state: NightState | None, live: LiveNight, **update: Any) -> NightState:
     """The JSON state of ``live`` (seconds become clock times here); ``update``: other fields."""
     clock = live.scenario.clock
     nurses = [NurseState(shift=v.id, lat=n.lat, lon=n.lon, free_at=clock.to_datetime(n.free_at),
-                         remaining=list(n.remaining)) for v, n in zip(live.vehicles, live.nurses)]
+                         remaining=list(n.remaining), available=not n.off) for v, n in zip(live.vehicles, live.nurses)]
     fixed = [StopRecord(shift=f.shift, ref=f.ref, kind="break" if f.ref == BREAK else live.kinds.get(f.ref, "visit"),
                         status="done" if f.end <= live.now else "in_progress",
                         source=live.source.get((f.shift, f.ref), "plan"),
                         arrival=clock.to_datetime(f.arrival), start=clock.to_datetime(f.start),
                         end=clock.to_datetime(f.end), distance_km=f.distance_m / 1000) for f in live.fixed]
-    fields = {"as_of": clock.to_datetime(live.now), "nurses": nurses, "fixed": fixed, **update}
+    fields = {"as_of": clock.to_datetime(live.now), "nurses": nurses, "fixed": fixed,
+              "unrouted": list(live.unrouted), **update}
     if state is None:
         return NightState(scenario=live.scenario, **fields)
     return state.model_copy(update=fields)
+
+
+def _holder(live: LiveNight, ref: str, what: str) -> str:
+    """The shift of the nurse who has ``ref`` under way or still to do."""
+    for f in reversed(live.fixed):
+        if f.ref == ref and f.end > live.now:
+            return f.shift
+    for v, n in zip(live.vehicles, live.nurses):
+        if ref in n.remaining:
+            return v.id
+    raise AcuteInputError(f"{what}: {ref[:64]!r} is neither under way nor to come for any nurse; name the shift")
 
 
 def received_seconds(scenario: Scenario, call: AcuteCall, now: int) -> int:
@@ -187,14 +228,20 @@ def apply_events(state: NightState, events: list[Event] | list[dict[str, Any]],
     known = {v.id for v in live.vehicles}
     for i, e in enumerate(evs):
         t = seconds(sc, e.at, f"event {i}")
-        check_in_night(live, t, f"event {i} ({e.kind} {e.ref}) at")
+        check_in_night(live, t, f"event {i} ({e.kind} {e.ref or e.shift}) at")
         if t < live.now:
-            raise AcuteInputError(f"event {i} ({e.kind} {e.ref}) at {sc.clock.label(t)} is out of order: "
+            raise AcuteInputError(f"event {i} ({e.kind} {e.ref or e.shift}) at {sc.clock.label(t)} is out of order: "
                                   f"the state is already at {sc.clock.label(live.now)}")
         if e.shift is not None and e.shift not in known:
             raise AcuteInputError(f"event {i}: unknown nurse (shift) {e.shift!r}")
-        if e.ref not in live.tasks:
+        if e.ref is not None and e.ref not in live.tasks:
             raise AcuteInputError(f"event {i}: unknown visit or call {e.ref!r}")
         live = live.advance(t, travel)
-        live = (live.started if e.kind == "started" else live.done)(e.ref, e.shift, t, f"event {i}")
+        if e.kind == "unavailable":
+            live = live.unavailable(str(e.shift), t, travel)
+        elif e.kind == "delayed":
+            shift = e.shift if e.shift is not None else _holder(live, str(e.ref), f"event {i}")
+            live = live.delayed(shift, t, float(e.minutes or 0), e.ref)
+        else:
+            live = (live.started if e.kind == "started" else live.done)(str(e.ref), e.shift, t, f"event {i}")
     return from_live(state, live, events=[*state.events, *evs])

@@ -69,7 +69,7 @@ def dispatcher_board(scenario: Scenario, d: Derived) -> list[dict[str, Any]]:
         cur = [f for f in d.state.fixed if f.shift == n.shift and f.status == "in_progress"]
         nxt = _stop_info(scenario, d, n.remaining[0]) if n.remaining else None
         out.append({"shift": n.shift, "lat": n.lat, "lon": n.lon, "free_at": n.free_at.isoformat(),
-                    "busy_with": cur[-1].ref if cur else None, "to_go": len(n.remaining),
+                    "busy_with": cur[-1].ref if cur else None, "to_go": len(n.remaining), "available": n.available,
                     "next": None if nxt is None else {k: nxt[k] for k in ("ref", "kind", "lat", "lon", "windows")},
                     "done": sum(1 for f in d.state.fixed if f.shift == n.shift and f.status == "done")})
     return out

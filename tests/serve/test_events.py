@@ -64,21 +64,24 @@ def test_roles_without_events(svc: Service) -> None:
 
 
 def test_delayed_and_unavailable_are_logged(svc: Service) -> None:
-    """delayed/unavailable are stored and shown as pending until the library applies them."""
+    """delayed/unavailable are stored, applied by the library (shown as pending where it could not)."""
     from nachtzorg.serve.state import library_event_kinds
 
     shift = used_shifts(svc)[0]
     ref = stop_of(svc, shift)["ref"]
     path = f"/api/nights/{svc.night_id}/events"
-    d = svc.post(shift, path, {"kind": "delayed", "ref": ref, "minutes": 10, "at": "23:35"})
-    u = svc.post("dispatcher", path, {"kind": "unavailable", "shift": used_shifts(svc)[1], "at": "23:36"})
-    assert d.status_code == u.status_code == 201
+    d = svc.post(shift, path, {"kind": "delayed", "ref": ref, "minutes": 10, "at": "22:50"})
+    u = svc.post("dispatcher", path, {"kind": "unavailable", "shift": used_shifts(svc)[1], "at": "22:51"})
+    assert d.status_code == u.status_code == 201, (d.json(), u.json())
     known = library_event_kinds()
     assert d.json()["applied"] == ("delayed" in known) and u.json()["applied"] == ("unavailable" in known)
     night = svc.get("dispatcher", f"/api/nights/{svc.night_id}").json()
     pending = {p["kind"] for p in night["pending"]}
     assert pending == {"delayed", "unavailable"} - known
-    assert svc.post(shift, path, {"kind": "delayed", "ref": ref, "at": "23:35"}).status_code == 422
+    assert svc.post(shift, path, {"kind": "delayed", "ref": ref, "at": "22:52"}).status_code == 422
+    gone = used_shifts(svc)[1]
+    night = svc.get("dispatcher", f"/api/nights/{svc.night_id}").json()
+    assert night["state"]["nurses"][[n["shift"] for n in night["state"]["nurses"]].index(gone)]["available"] is False
 
 
 def test_late_report_is_applied_at_the_state_time(svc: Service) -> None:
