@@ -111,7 +111,8 @@ def plan_html(plan: Plan) -> str:
     k = plan.kpis
     kv = kv_html({
         "visits served": f"{k.visits_served}/{k.visits_total}",
-        "nurses": f"{k.nurses_used}/{k.nurses_on_shift}",
+        "nurses": f"{k.nurses_used}/{k.nurses_on_shift}"
+                  + (f", at least {k.nurses_lower_bound} needed" if k.nurses_lower_bound is not None else ""),
         "distance km": k.distance_km, "driving min": k.driving_min, "waiting min": k.waiting_min,
         "late visits": k.late_visits, "cost EUR": f"{k.cost_eur:,.2f}",
     })

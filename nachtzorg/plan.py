@@ -160,12 +160,26 @@ class Plan(_Out):
                 df[col] = pd.to_datetime(df[col], utc=True).dt.tz_convert(self.timezone)
         return df
 
+    def nurses_note(self) -> str:
+        """The nurses used against the fewest the night needs, in a planner's words (empty when
+        the plan carries no bound)."""
+        k = self.kpis
+        if k.nurses_lower_bound is None:
+            return ""
+        used, need = k.nurses_used, k.nurses_lower_bound
+        if used <= need:
+            return f"{used} nurse{'s' if used != 1 else ''}, which is the minimum ({k.nurses_bound_reason})"
+        return (f"uses {used} nurses; at least {need} {'are' if need != 1 else 'is'} needed "
+                f"({k.nurses_bound_reason})")
+
     def summary(self) -> str:
         k = self.kpis
         lines = [
             f"Night of {self.date} ({self.scenario}): {k.visits_served}/{k.visits_total} visits served, "
             f"{k.nurses_used}/{k.nurses_on_shift} nurses, {k.distance_km:.1f} km, cost EUR {k.cost_eur:,.2f}",
         ]
+        if k.nurses_lower_bound is not None and k.nurses_used:
+            lines.append("  " + self.nurses_note())
         if k.late_visits:
             lines.append(f"  {k.late_visits} late visit(s), {k.lateness_min:.0f} min in all")
         for r in self.routes:

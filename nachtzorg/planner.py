@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from .bounds import nurses_lower_bound
 from .exceptions import SolverError
 from .explain import explain_unassigned
 from .model import Scenario
@@ -166,6 +167,7 @@ def build_plan(scenario: Scenario, compiled: CompiledNight, routes: list[list[in
         client = clients[visit.client]
         unassigned.append(Unassigned(visit_id=visit.id, client_id=client.id, organisation=client.organisation,
                                      mandatory=not visit.optional, reason=code, detail=detail))
+    bound = nurses_lower_bound(p, clock.label)
     kpis = KPIs(
         distance_km=round(total_km, 3), driving_min=round(total_drive, 2), waiting_min=round(total_wait, 2),
         care_min=round(total_care, 2), nurses_used=sum(1 for r in routes if r), nurses_on_shift=len(shifts),
@@ -174,6 +176,7 @@ def build_plan(scenario: Scenario, compiled: CompiledNight, routes: list[list[in
         lateness_cost_eur=round(late_cost, 2), visits_total=len(visits), visits_served=len(served),
         unassigned=len(unassigned), unassigned_mandatory=sum(1 for u in unassigned if u.mandatory),
         **_rule_kpis(p, sched), preference_cost_eur=round(pref_cost, 2),
+        nurses_lower_bound=bound.nurses, nurses_bound_reason=bound.reason,
     )
     return Plan(scenario=scenario.name, date=scenario.date, timezone=scenario.timezone,
                 routes=out_routes, unassigned=unassigned, kpis=kpis, solver=solver_info or {},

@@ -118,7 +118,8 @@ def _legend(plan: Plan, org_colour: dict[str, str], n_calls: int, *, cluster: bo
                 "Circle with a count: stops close together; zoom in or click to open." if cluster else "")
     return (f'<div class="nz-legend" id="nz-legend"><b>Night of {plan.date:%Y-%m-%d}</b>'
             f"{k.visits_served}/{k.visits_total} visits, {k.nurses_used} nurses, {k.distance_km:.1f} km"
-            f"{unassigned}<br>Numbers: stop order per nurse; fill: organisation; ring: nurse."
+            f"{unassigned}" + (f"<br>{escape(plan.nurses_note())}" if plan.nurses_note() else "")
+            + "<br>Numbers: stop order per nurse; fill: organisation; ring: nurse."
             f"{clusters}<br>{orgs}{calls}</div>")
 
 

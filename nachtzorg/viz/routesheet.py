@@ -92,6 +92,7 @@ def _route_section(plan: Plan, r: Route, notes: dict[str, str], colour: str, org
         f"{r.driving_min:.0f} min driving, {r.care_min:.0f} min care, {r.waiting_min:.0f} min waiting"
         + (f" &middot; breaks {', '.join(f'{b.start:%H:%M}' for b in r.breaks)}" if r.breaks else "")
         + "</p>"
+        + (f'<p class="meta">Night team: {escape(plan.nurses_note())}</p>' if plan.nurses_note() else "")
         + "".join(f'<p class="warn">{escape(w)}</p>' for w in plan.warnings)
         + f'<table class="route"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
         '<p class="foot">Times are local. Windows: when care may start. Key-safe codes are never '
