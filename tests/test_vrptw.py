@@ -151,7 +151,8 @@ def test_bench_cli_json_shape(capsys) -> None:
                        "--json"])
     assert code == 0
     doc = json.loads(capsys.readouterr().out)
-    assert set(doc) == {"time_limit_s", "seed", "solution_limit", "ortools", "ils_phases", "results", "summary"}
+    assert set(doc) == {"time_limit_s", "seed", "solution_limit", "ortools", "ils_phases", "objective", "results",
+                        "summary"}
     (r,) = doc["results"]
     assert {"instance", "routes", "cost", "feasible", "issues", "bks", "gap_pct", "wall_s"} <= set(r)
     assert r["instance"] == "C101_25" and r["feasible"] and r["bks"] == 191.3
@@ -352,3 +353,22 @@ def test_ils_phases_cool_on_and_keep_the_best(monkeypatch) -> None:
     monkeypatch.setattr(search, "search", fake([100, None, 90]))
     res = search._search_in_phases(p, SolveParams(time_limit_s=3), 3)
     assert (res.routes, res.objective, res.stats["ils_phases"]) == ([[1]], 100, 1)  # a failed phase ends it
+
+
+def test_bench_cli_vehicles_first_against_the_hierarchical_best_known(capsys) -> None:
+    """``--objective vehicles``: C101 (best known 10 vehicles, 828.94) is solved with the fewest
+    vehicles first; the result names the vehicles, the double-precision distance and its gap."""
+    from nachtzorg.io.vrptw import best_known_vehicles, double_distance, read_instance
+
+    assert best_known_vehicles(DATA / "C101.txt")[:2] == (10, 828.94)
+    code = main(["bench", "vrptw", str(DATA / "C101.txt"), "--time-limit", "30", "--solution-limit", "60",
+                 "--objective", "vehicles", "--json"])
+    assert code == 0
+    doc = json.loads(capsys.readouterr().out)
+    (r,) = doc["results"]
+    assert doc["objective"] == "vehicles" and r["feasible"] and r["bks_vehicles"] == 10
+    assert r["vehicles_used"] >= 10 and r["distance_double"] == pytest.approx(
+        double_distance(read_instance(DATA / "C101.txt"), r["routes"]), abs=0.01)
+    assert doc["summary"]["vehicles"] == r["vehicles_used"] and doc["summary"]["bks_vehicles"] == 10
+    if r["vehicles_used"] == 10:
+        assert r["gap_pct"] == pytest.approx(100 * (r["distance_double"] - 828.94) / 828.94, abs=1e-3)

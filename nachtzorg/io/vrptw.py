@@ -42,6 +42,8 @@ from ..solve import SolveParams, solve
 SCALE = 10
 #: Name of the best-known-solution convention used for gaps.
 BKS_CONVENTION = "dimacs_distance_trunc1"
+#: The convention of the hierarchical best known solutions (vehicles first, then distance).
+HIERARCHICAL = "hierarchical_vehicles_then_distance_double"
 #: Penalty (units) for leaving a client unserved: far above any total distance, so the
 #: solver drops a client only when no route can take it.
 DROP_PENALTY = 10**9
@@ -166,11 +168,17 @@ def distance_matrix(inst: VrptwInstance) -> np.ndarray:
     return np.floor(d + 1e-9).astype(np.int64)
 
 
-def to_problem(inst: VrptwInstance, n_vehicles: int | None = None) -> Problem:
+#: Fixed cost of a vehicle under the hierarchical objective (units: tenths of distance): more
+#: than any Solomon route set drives, so one vehicle fewer always pays.
+VEHICLE_COST = 10**6
+
+
+def to_problem(inst: VrptwInstance, n_vehicles: int | None = None, *, vehicle_cost: int = 0) -> Problem:
     """The instance as a :class:`Problem` (units = tenths), node ``i`` = client ``i``.
 
     ``n_vehicles`` defaults to the instance's fleet (Solomon: 25). All vehicles start and end
-    at node 0 between the depot's ready and due times; cost = distance only (1 per unit).
+    at node 0 between the depot's ready and due times; cost = distance (1 per unit), plus
+    ``vehicle_cost`` per vehicle used (:data:`VEHICLE_COST` for vehicles first).
     """
     m = int(n_vehicles or inst.n_vehicles)
     dist = distance_matrix(inst)
@@ -182,7 +190,7 @@ def to_problem(inst: VrptwInstance, n_vehicles: int | None = None) -> Problem:
                    demand=int(inst.demand[i]), id=str(i))
     for v in range(m):
         b.add_vehicle(depot, depot, shift_start=int(ready[0]), shift_end=int(due[0]), cost_per_m=1,
-                      capacity=inst.capacity, id=f"vehicle {v + 1}")
+                      capacity=inst.capacity, id=f"vehicle {v + 1}", fixed_cost=vehicle_cost)
     return b.build()
 
 
@@ -287,6 +295,40 @@ def read_solution(path: str | Path) -> tuple[list[list[int]], float | None]:
     return routes, (float(cost) if cost is not None else None)
 
 
+def best_known_vehicles(inst: VrptwInstance | str | Path) -> tuple[int, float, str] | None:
+    """Best-known (vehicles, distance) under the hierarchical objective (vehicles first, then
+    double-precision distance) and where it came from: the ``bks.csv`` row of convention
+    ``hierarchical_vehicles_then_distance_double`` beside the instance, or ``None``."""
+    path = inst.path if isinstance(inst, VrptwInstance) else Path(inst)
+    table = path.parent / "bks.csv"
+    if not table.is_file():
+        return None
+    try:
+        with table.open(newline="") as fh:
+            for row in csv.DictReader(fh):
+                if (row.get("instance") or "").strip().upper() == path.stem.upper() and \
+                        (row.get("convention") or "").strip() == HIERARCHICAL:
+                    try:
+                        return int(row["vehicles"]), float(row["distance"]), str(table)
+                    except (KeyError, TypeError, ValueError):
+                        raise InputError(f"{table}: {HIERARCHICAL} row for {path.stem} needs numeric vehicles "
+                                         f"and distance ({row.get('vehicles')!r}, {row.get('distance')!r})") from None
+    except OSError as exc:
+        raise InputError(f"{table}: cannot read ({exc})") from None
+    return None
+
+
+def double_distance(inst: VrptwInstance, routes: list[list[int]]) -> float:
+    """Total Euclidean distance of ``routes`` (client numbers) in double precision, the
+    hierarchical convention's measure."""
+    c = np.asarray(inst.coords, dtype=float)
+    total = 0.0
+    for r in routes:
+        path = [0, *r, 0]
+        total += float(np.sqrt(((c[path[1:]] - c[path[:-1]]) ** 2).sum(axis=1)).sum())
+    return total
+
+
 def best_known(inst: VrptwInstance | str | Path) -> tuple[float, str] | None:
     """Best-known total distance (DIMACS convention) and where it came from, or ``None``.
 
@@ -342,9 +384,16 @@ class BenchResult:
     wall_s: float
     build_s: float
     stats: dict[str, Any] = field(default_factory=dict)
+    objective: str = "distance"
+    distance_double: float | None = None  # vehicles first: double-precision distance
+    bks_vehicles: int | None = None  # vehicles first: best known vehicles and distance
+    bks_distance: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        extra = {} if self.objective == "distance" else {
+            "objective": self.objective, "distance_double": self.distance_double,
+            "bks_vehicles": self.bks_vehicles, "bks_distance_double": self.bks_distance}
+        return {**extra, 
             "instance": self.instance, "path": self.path, "clients": self.clients,
             "vehicles_available": self.vehicles_available, "vehicles_used": len(self.routes),
             "cost": self.cost, "feasible": self.feasible, "issues": self.issues,
@@ -354,14 +403,28 @@ class BenchResult:
         }
 
 
-def solve_instance(inst: VrptwInstance, params: SolveParams) -> BenchResult:
-    """Solve one instance with :func:`~nachtzorg.solve.solve` and check it independently."""
+def solve_instance(inst: VrptwInstance, params: SolveParams, *, objective: str = "distance") -> BenchResult:
+    """Solve one instance with :func:`~nachtzorg.solve.solve` and check it independently.
+
+    ``objective``: ``distance`` (the DIMACS convention, gap against its best known) or
+    ``vehicles`` (vehicles first, then distance: each vehicle costs :data:`VEHICLE_COST`;
+    compared with the hierarchical best known vehicles and double-precision distance)."""
+    if objective not in ("distance", "vehicles"):
+        raise InputError(f"objective must be distance or vehicles, got {objective[:40]!r}")
     t0 = time.perf_counter()
-    problem = to_problem(inst)
+    problem = to_problem(inst, vehicle_cost=VEHICLE_COST if objective == "vehicles" else 0)
     res = solve(problem, params)
     wall = time.perf_counter() - t0
     routes = [[int(c) for c in r] for r in res.routes if r]
     chk = check_solution(inst, routes)
+    if objective == "vehicles":
+        hk = best_known_vehicles(inst)
+        dist = round(double_distance(inst, routes), 2)
+        bv, bd, src = hk if hk is not None else (None, None, None)
+        gap = None if bd is None or bv != len(routes) else round(100.0 * (dist - bd) / bd, 3)
+        return BenchResult(inst.name, str(inst.path), inst.n_clients, inst.n_vehicles, routes, chk.cost,
+                           chk.feasible, chk.issues, None, src, gap, wall, res.build_s, dict(res.stats),
+                           objective, dist, bv, bd)
     bk = best_known(inst)
     bks, src = (bk if bk is not None else (None, None))
     gap = None if bks is None else round(100.0 * (chk.cost - bks) / bks, 3)
@@ -370,12 +433,21 @@ def solve_instance(inst: VrptwInstance, params: SolveParams) -> BenchResult:
 
 
 def summarise(results: list[BenchResult]) -> dict[str, Any]:
-    """Instances, how many feasible, the mean gap over those with a best known, total wall time."""
+    """Instances, how many feasible, the mean gap over those with a best known, total wall time;
+    vehicles first: also the vehicles used and best known in all, and on how many instances the
+    vehicles equal the best known (the distance gap is over those)."""
     gaps = [r.gap_pct for r in results if r.gap_pct is not None and r.feasible]
-    return {
+    out: dict[str, Any] = {
         "instances": len(results),
         "feasible": sum(r.feasible for r in results),
         "mean_gap_pct": round(sum(gaps) / len(gaps), 3) if gaps else None,
         "with_gap": len(gaps),
         "wall_s": round(sum(r.wall_s for r in results), 3),
     }
+    if results and results[0].objective == "vehicles":
+        known = [r for r in results if r.bks_vehicles is not None]
+        out.update(vehicles=sum(len(r.routes) for r in results),
+                   bks_vehicles=sum(r.bks_vehicles for r in known) if known else None,
+                   vehicles_of_known=sum(len(r.routes) for r in known),
+                   vehicles_at_bks=sum(1 for r in known if len(r.routes) <= r.bks_vehicles))
+    return out
