@@ -540,6 +540,13 @@ class Bundle:
         self.expect_exit = 2
         self.reasons.append(self.notes[-1] if self.notes else "?")
 
+    def overwritten(self, prefix: str) -> None:
+        """A later change replaced the value that an earlier change (noted as ``prefix...``) made
+        invalid: that reason no longer holds."""
+        self.reasons = [r for r in self.reasons if not r.startswith(prefix)]
+        if not self.reasons:
+            self.expect_exit = None
+
 
 def _paths(obj: Any, prefix: str = "") -> list[tuple[Any, Any, str]]:
     """Every (container, key, path) in a JSON object."""
@@ -668,6 +675,9 @@ def scenario_mutation(b: Bundle, rng: random.Random, planter: Planter) -> None:
     elif op in ("dst_night", "dst_gap", "dst_fold"):
         sc["date"] = (DST_SPRING if op != "dst_fold" else DST_AUTUMN).isoformat()
         sc["timezone"] = AMS
+        b.overwritten(f"{name}.date = ")  # an odd date or time zone set before is gone
+        b.overwritten(f"{name}.timezone = ")
+        b.overwritten("no such time zone")
         b.notes.append(f"{name}.date = {sc['date']} (clock change)")
         if op != "dst_night" and isinstance(visit, dict):
             a = rng.choice(["02:00", "02:15", "02:30", "02:59"])
@@ -749,9 +759,9 @@ def scenario_mutation(b: Bundle, rng: random.Random, planter: Planter) -> None:
         visit["windows"] = [{"start": hhmm(60 + 2 * i), "end": hhmm(61 + 2 * i)} for i in range(200)]
         b.notes.append(f"{name}: visit {visit.get('id')} with 200 one-minute windows")
     elif op == "lateness" and isinstance(visit, dict):
-        visit["max_lateness_min"] = rng.choice([240, 241, -1, math.nan, 1e9])
+        visit["max_lateness_min"] = rng.choice([240, 241, 1440, 1441, -1, math.nan, 1e9])
         b.notes.append(f"{name}: visit {visit.get('id')} max_lateness_min = {visit['max_lateness_min']!r}")
-        if visit["max_lateness_min"] != 240:
+        if visit["max_lateness_min"] not in (240, 241, 1440):  # a cap of up to a whole day is allowed
             b.expect_invalid()
 
 

@@ -73,7 +73,9 @@ def format_validation_error(err: Any, source: str = "") -> list[str]:
         shown = ""
         if not _is_secret_path(loc) and e["type"] not in ("missing", "json_invalid"):
             value = e.get("input")
-            if not isinstance(value, (dict, list)):
+            if e["type"] == "string_too_long" and isinstance(value, str):
+                shown = f" (value: {len(value):,} characters)"  # too long to show, and may hold anything
+            elif not isinstance(value, (dict, list)):
                 shown = f" (value: {preview(value)})"
         if _is_secret_path(loc):
             msg = re.sub(r"'.*'|\".*\"", "'...'", msg)  # a message may quote the value too
