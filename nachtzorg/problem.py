@@ -17,7 +17,7 @@ nurse) and depot nodes (where vehicles start and end; several vehicles may share
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from functools import cached_property
 from typing import Any, NamedTuple
@@ -649,8 +649,9 @@ def restrict_vehicles(problem: Problem, vehicles: list[int] | np.ndarray) -> Pro
     return _new(**a)
 
 
-def forbid_vehicle(problem: Problem, vehicle: int) -> Problem:
-    """The same problem where ``vehicle`` may serve no task (she is taken off the shift)."""
+def forbid_vehicle(problem: Problem, vehicle: int | Iterable[int]) -> Problem:
+    """The same problem where ``vehicle`` (one or several) may serve no task (she is taken off
+    the shift)."""
     allowed = problem.allowed.copy()
-    allowed[problem.node_task >= 0, vehicle] = False
+    allowed[np.ix_(problem.node_task >= 0, [vehicle] if isinstance(vehicle, int) else list(vehicle))] = False
     return _new(**{**_arrays(problem), "allowed": allowed})

@@ -4,12 +4,14 @@ A nurse's shift costs far more than any detour, but a local search rarely emptie
 single move out of a route of 15-20 visits costs more, and only the last one saves the fixed
 cost. Here a nurse is taken off (:func:`without_route`), our insertion puts her visits back on
 the others (:func:`repair`), and the search improves from there (:func:`eliminate_route`);
-:func:`spare_nurses` does the same by insertion alone, for searches too short to help.
+:func:`minimise_routes` repeats that as a phase, one nurse after another, down to a lower
+bound; :func:`spare_nurses` does the same by insertion alone, for searches too short to help.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 
 from ..exceptions import SolverError
 from ..problem import Problem, forbid_vehicle
@@ -43,10 +45,14 @@ def served_all(problem: Problem, routes: list[list[int]]) -> bool:
 def without_route(problem: Problem, routes: list[list[int]], vehicle: int) -> tuple[Problem, list[list[int]]]:
     """``problem`` with ``vehicle`` off the shift (no visit allows it), and ``routes`` without her
     visits: her route emptied, and the partner copies of her two-nurse visits taken off the
-    other routes (OR-Tools keeps both copies of a two-nurse visit in or out together)."""
+    other routes (OR-Tools keeps both copies of a two-nurse visit in or out together).
+
+    The nurses without a route stay off as well: else her visits move to one of them, which
+    costs a shift as much as hers, and no nurse is spared."""
     gone = {x for n in routes[vehicle] for x in problem.task_nodes[int(problem.node_task[n])]}
     rest = [[] if v == vehicle else [n for n in r if n not in gone] for v, r in enumerate(routes)]
-    return forbid_vehicle(problem, vehicle), rest
+    off = [v for v, r in enumerate(routes) if v == vehicle or not r]
+    return forbid_vehicle(problem, off), rest
 
 
 def spare_candidates(problem: Problem, routes: list[list[int]]) -> list[tuple[int, int, int, Problem, list[list[int]]]]:
@@ -118,15 +124,88 @@ def eliminate_route(problem: Problem, routes: list[list[int]], cost: int, params
     starts as close to a complete plan as our insertion gets; when every such start leaves
     visits over, a night built anew without one nurse (:func:`scratch_candidates`) is the
     start if it leaves fewer."""
+    return _attempt(problem, routes, cost, params, seconds)[0]
+
+
+def _attempt(problem: Problem, routes: list[list[int]], cost: int, params: SolveParams, seconds: float,
+             skip: frozenset[int] = frozenset(), first_cheaper: bool = False,
+             ) -> tuple[tuple[list[list[int]], int, Problem] | None, int | None]:
+    """:func:`eliminate_route` with the nurses in ``skip`` kept on; also returns the nurse tried
+    (``None``: no nurse could be tried). ``first_cheaper``: the search runs in slices of
+    ``seconds / ATTEMPT_SLICES`` (at least :data:`MIN_SLICE_S`), each going on from the last,
+    and stops at the first plan cheaper than ``cost``: OR-Tools' iterated local search does not
+    stop early from a solution callback (9.15), and most successful attempts succeed in their
+    first slices, so the time saved goes to the next nurse or to the cost."""
     if sum(1 for r in routes if r) < 2:
-        return None
-    best = spare_candidates(problem, routes)[0]
+        return None, None
+    cands = [c for c in spare_candidates(problem, routes) if c[2] not in skip]
+    if not cands:
+        return None, None
+    best = cands[0]
     if best[0] > 0:  # some visits left over: a plan built anew without a nurse may leave fewer
-        fresh = min(scratch_candidates(problem, routes), key=lambda c: c[:3])
-        best = fresh if fresh[0] < best[0] else best
-    _, _, _, reduced, rest = best
-    better = improve(problem, reduced, rest, cost, params, seconds)
-    return None if better is None else (*better, reduced)
+        fresh = [c for c in scratch_candidates(problem, routes) if c[2] not in skip]
+        if fresh and (f := min(fresh, key=lambda c: c[:3]))[0] < best[0]:
+            best = f
+    _, _, vehicle, reduced, rest = best
+    if not first_cheaper:
+        better = improve(problem, reduced, rest, cost, params, seconds)
+        return (None if better is None else (*better, reduced)), vehicle
+    deadline = time.perf_counter() + seconds
+    slice_s = max(seconds / ATTEMPT_SLICES, MIN_SLICE_S)
+    while (left := deadline - time.perf_counter()) >= MIN_ATTEMPT_S:
+        try:
+            res = search(reduced, params.replace(time_limit_s=min(slice_s, left)), rest)
+        except SolverError as e:
+            log.info("route elimination found nothing: %s", e)
+            break
+        candidate = repair(reduced, res.routes)
+        if schedule_routes(problem, candidate).feasible and (c := total_cost(problem, candidate)) < cost:
+            return (candidate, c, reduced), vehicle
+        rest = res.routes  # the next slice goes on from the fewest visits left over so far
+    return None, vehicle
+
+
+#: Attempts at taking one nurse off that may fail in a row, each with another nurse, before
+#: route minimisation gives up (a success starts the count again).
+MAX_FAILED_ATTEMPTS = 2
+
+
+def minimise_routes(problem: Problem, routes: list[list[int]], cost: int, params: SolveParams, seconds: float,
+                    attempt_s: float, floor: int = 1, max_failed: int = MAX_FAILED_ATTEMPTS,
+                    ) -> tuple[list[list[int]], int, Problem, int]:
+    """Route minimisation as a phase of its own: one nurse off after another
+    (:func:`eliminate_route`, each attempt with ``attempt_s`` seconds of search), while the plan
+    without her is cheaper by our own costing, within ``seconds`` in all. A failed attempt is
+    retried with the next nurse, up to ``max_failed`` attempts in a row. Stops at ``floor``
+    used routes (a lower bound on the nurses the night needs: nothing to gain below it).
+
+    Returns the best plan, its cost, the problem without the nurses taken off (``problem`` when
+    none was) and how many fewer nurses it uses (one attempt can spare more than one)."""
+    deadline = time.perf_counter() + seconds
+    within, failed, used = problem, 0, sum(1 for r in routes if r)
+    skip: frozenset[int] = frozenset()
+    while sum(1 for r in routes if r) > max(floor, 1) and failed < max_failed:
+        left = deadline - time.perf_counter()
+        if left < MIN_ATTEMPT_S:
+            break
+        out, vehicle = _attempt(within, routes, cost, params, min(attempt_s, left), skip, first_cheaper=True)
+        log.debug("route minimisation: nurse %s off %s after %.2f s", vehicle, "failed" if out is None else "worked",
+                  seconds - (deadline - time.perf_counter()))
+        if vehicle is None:
+            break
+        if out is None:
+            failed, skip = failed + 1, skip | {vehicle}
+            continue
+        routes, cost, within = out
+        failed, skip = 0, frozenset()
+    return routes, cost, within, used - sum(1 for r in routes if r)
+
+
+#: An attempt at taking a nurse off with less time than this (seconds) is not started.
+MIN_ATTEMPT_S = 0.05
+#: Slices of an attempt (:func:`_attempt`), and the shortest slice, seconds.
+ATTEMPT_SLICES = 4
+MIN_SLICE_S = 0.5
 
 
 def improve(problem: Problem, within: Problem, routes: list[list[int]], cost: int, params: SolveParams,

@@ -13,15 +13,17 @@ schedule, not by the solver's word.
 With ``SolveParams.workers`` of 2 or more the runs go side by side in forked processes, each
 with the whole budget (:func:`solve_night`).
 
-Route elimination (time-limited runs, nurses with a fixed cost): before a run, when the best plan
-so far serves every visit (the night is not over-full), a fifth of the budget goes to one
-attempt at doing with one nurse fewer. Each nurse's visits are taken out in turn and she is
-taken off the shift; our insertion puts back what fits, and for the nurse whose visits fit best
-OR-Tools' iterated local search starts from those routes. If that is cheaper by our own costing
-(unserved visits carry their penalties), the rest of the budget improves the plan without her
-instead of the remaining runs. The search alone rarely finds a plan with one route fewer: each
-single move out of a route of 15-20 visits costs more, and only the last one saves the fixed
-cost.
+Route minimisation (time-limited runs, nurses with a fixed cost), a phase of its own: a nurse's
+shift costs more than any detour, so up to :data:`MINIMISATION_SHARE` of the budget goes to
+taking nurses off one after another (:func:`~.fleet.minimise_routes`): her visits are taken out,
+our insertion puts back what fits on the other used routes, and OR-Tools' iterated local search
+absorbs the rest in short slices, stopping at the first plan that is cheaper by our own costing.
+It runs from our insertion's plan when that serves every visit, and again halfway through the
+runs from the best plan so far (a run is paused for it), and stops early when the plan uses as
+few nurses as the lower bound (:func:`~nachtzorg.bounds.nurses_lower_bound`) says the night
+needs. Once a nurse is off, the rest of the budget improves the plan without her. The search
+alone rarely empties a route: each single move out of a route of 15-20 visits costs more, and
+only the last one saves the fixed cost.
 """
 
 from __future__ import annotations
@@ -34,10 +36,17 @@ import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 
+from ..bounds import nurses_lower_bound
 from ..exceptions import SolverError
 from ..problem import Problem
 from ..schedule import plan_cost, total_cost
-from .fleet import eliminate_route, honour_priorities, improve, repair, served_all
+from .fleet import (
+    MAX_FAILED_ATTEMPTS,
+    honour_priorities,
+    minimise_routes,
+    repair,
+    served_all,
+)
 from .insertion import insertion_routes
 from .params import SolveParams, SolveResult
 from .search import RUIN_LONG, ruin_size, search
@@ -51,8 +60,10 @@ log = logging.getLogger(__name__)
 NIGHT_RUIN_LONG = 40
 NIGHT_RUIN_MAX_VISITS = 120
 
-#: Share of a time-limited budget that goes to route elimination, when it applies.
+#: Share of a time-limited budget for each attempt at taking a nurse off (:func:`~.fleet._attempt`,
+#: which stops at its first success), and the most that route minimisation may spend in all.
 ELIMINATION_SHARE = 0.2
+MINIMISATION_SHARE = 0.6
 #: A portfolio run with less time than this (seconds) is not started.
 MIN_RUN_S = 0.05
 
@@ -80,21 +91,22 @@ class _Chain:
 
 def _run_chain(problem: Problem, params: SolveParams, specs: list[Spec],
                start: list[list[int]], limit: float | None, may_eliminate: bool,
-               pause_for_elimination: bool = False, elimination_share: float = ELIMINATION_SHARE,
+               pause_for_elimination: bool = False, elimination_share: float = MINIMISATION_SHARE,
                started: float | None = None) -> _Chain:
     """The portfolio runs of ``specs`` one after the other within ``limit`` seconds (``None``:
-    solution-limited), each with an equal share of what is left, and route elimination, with
-    ``elimination_share`` of ``limit``, before a run when the best plan so far serves every visit
-    (module docstring). ``params``: the search parameters of the runs and of route elimination.
+    solution-limited), each with an equal share of what is left, and route minimisation, with at
+    most ``elimination_share`` of ``limit`` in all, before the first run and before the last one
+    when the best plan so far serves every visit (module docstring). A single run is paused
+    halfway for it. ``params``: the search parameters of the runs and of route minimisation.
 
-    ``pause_for_elimination``: when route elimination may apply but ``start`` leaves visits out,
-    the last run stops halfway so that route elimination can start from its plan if that serves
-    every visit; otherwise a run continues from the best plan (side-by-side chains, which hold a
-    single run each). ``started``: the ``time.perf_counter()`` from which ``limit`` counts
-    (default: now), so that work done before the chain, such as building ``start``, is in it."""
+    ``pause_for_elimination``: when route minimisation may apply but ``start`` leaves visits out,
+    a chain of several runs gets one more, from the best plan, so that route minimisation can
+    start from the plan before it. ``started``: the ``time.perf_counter()`` from which ``limit``
+    counts (default: now), so that work done before the chain, such as building ``start``, is
+    in it."""
     t0 = time.perf_counter() if started is None else started
     continued = -1
-    if pause_for_elimination and may_eliminate and not served_all(problem, start):
+    if may_eliminate and (len(specs) == 1 or (pause_for_elimination and not served_all(problem, start))):
         specs = [*specs, (f"{specs[-1][0]} continued", None)]
         continued = len(specs) - 1
     two_nurse = guided(problem)
@@ -102,18 +114,25 @@ def _run_chain(problem: Problem, params: SolveParams, specs: list[Spec],
     costs = {"insertion": plan_cost(problem, start)}
     stats: dict[str, float] = {}
     build_s = 0.0
+    within = problem  # without the nurses route minimisation took off
+    minimising_left = limit * elimination_share if may_eliminate and limit is not None else 0.0
+    floor = nurses_lower_bound(problem).nurses if may_eliminate else 0
     for k, (name, initial) in enumerate(specs):
         best = min(costs, key=costs.__getitem__)
-        if may_eliminate and "route_eliminated" not in stats and served_all(problem, plans[best]):
+        if minimising_left > 0 and k in (0, len(specs) - 1) and served_all(problem, plans[best]):
             assert limit is not None
-            out = eliminate_route(problem, plans[best], costs[best], params, limit * elimination_share)
-            stats["route_eliminated"] = float(out is not None)
-            if out is not None:  # the rest of the budget improves the plan without that nurse
-                routes, cost, reduced = out
-                left = limit - (time.perf_counter() - t0)
-                routes, cost = improve(problem, reduced, routes, cost, params, left) or (routes, cost)
+            tm = time.perf_counter()
+            left = limit - (tm - t0)
+            routes, cost, within, taken = minimise_routes(
+                within, plans[best], costs[best], params, min(left, minimising_left), limit * ELIMINATION_SHARE,
+                floor=floor, max_failed=1 if k == 0 and k != len(specs) - 1 else MAX_FAILED_ATTEMPTS)
+            minimising_left -= time.perf_counter() - tm
+            stats["route_eliminated"] = stats.get("route_eliminated", 0.0) + taken
+            if taken:
                 plans["route elimination"], costs["route elimination"] = routes, cost
-                break
+                best = "route elimination"
+        if within is not problem:  # a nurse is off: the runs go on from the best plan without her
+            initial, name = plans[best], "route elimination"
         seconds = None
         if limit is not None:  # an equal share of what is left, the last run all of it
             seconds = (limit - (time.perf_counter() - t0)) / (len(specs) - k)
@@ -122,13 +141,15 @@ def _run_chain(problem: Problem, params: SolveParams, specs: list[Spec],
         if k == continued:
             initial = plans[best]
         try:
-            res = search(problem, params.replace(time_limit_s=seconds), initial)
+            res = search(within, params.replace(time_limit_s=seconds), initial)
         except SolverError as e:  # e.g. OR-Tools' own start did not finish within a short budget
             log.info("portfolio run %s found nothing: %s", name, e)
             continue
         build_s += res.build_s
-        plans[name] = repair(problem, res.routes) if two_nurse else res.routes
-        costs[name] = plan_cost(problem, plans[name])
+        routes = repair(within, res.routes) if two_nurse else res.routes
+        cost = plan_cost(problem, routes)
+        if name not in costs or cost < costs[name]:
+            plans[name], costs[name] = routes, cost
     return _Chain(plans, costs, stats, build_s)
 
 
@@ -155,7 +176,7 @@ class _ChainPlan:
     seed_plus: int = 0
     may_eliminate: bool = False
     pause: bool = False
-    elimination_share: float = ELIMINATION_SHARE
+    elimination_share: float = MINIMISATION_SHARE
 
 
 #: Share of the budget of the side-by-side chain that does route elimination alone; the rest

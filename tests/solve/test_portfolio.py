@@ -16,7 +16,7 @@ from nachtzorg.problem import Problem, compile_scenario
 from nachtzorg.schedule import schedule_routes, total_cost
 from nachtzorg.solve import SolveParams, Tuning
 from nachtzorg.solve import fleet, portfolio
-from nachtzorg.solve.fleet import eliminate_route, scratch_candidates, spare_nurses, without_route
+from nachtzorg.solve.fleet import eliminate_route, minimise_routes, scratch_candidates, spare_nurses, without_route
 from nachtzorg.solve.portfolio import solve_night
 
 from ..conftest import client, night, nurse, visit
@@ -228,18 +228,18 @@ def test_workers_must_be_positive():
         SolveParams(workers=0)
 
 
-def test_the_first_side_by_side_run_pauses_for_route_elimination(tmp_path, monkeypatch):
-    """A start that leaves every visit out: without the pause the single run goes on to the end
-    and route elimination never starts; with it, the run stops halfway, its plan serves all six
-    visits, and route elimination starts from there."""
+def test_a_single_run_pauses_halfway_for_route_minimisation(tmp_path, monkeypatch):
+    """A start that leaves every visit out: route minimisation cannot start from it, so the one
+    run stops halfway, its plan serves all six visits, and route minimisation starts from
+    there. Without route minimisation the run goes on to the end."""
     p = _six_loose_visits()
     empty: list[list[int]] = [[] for _ in range(p.n_vehicles)]
     params = SolveParams(time_limit_s=0.6)
-    whole = portfolio._run_chain(p, params, [("ortools", None)], empty, 0.6, True)
+    whole = portfolio._run_chain(p, params, [("ortools", None)], empty, 0.6, False)
     assert "route_eliminated" not in whole.stats and set(whole.plans) == {"insertion", "ortools"}
     log_file = tmp_path / "runs.txt"
     _record_runs(monkeypatch, log_file)
-    paused = portfolio._run_chain(p, params, [("ortools", None)], empty, 0.6, True, True)
+    paused = portfolio._run_chain(p, params, [("ortools", None)], empty, 0.6, True)
     assert "route_eliminated" in paused.stats
     first = float(log_file.read_text().splitlines()[0].split()[1])
     assert 0.2 < first < 0.35  # half of the budget
@@ -271,10 +271,33 @@ def test_the_route_elimination_chain_spends_its_budget_on_the_attempt(tmp_path, 
     params = SolveParams(time_limit_s=0.6)
     out = portfolio._run_chain(p, params, [("ortools", None)], start, 0.6, True, False,
                                portfolio.ELIMINATION_CHAIN_SHARE)
-    assert out.stats["route_eliminated"] == 1.0
+    assert out.stats["route_eliminated"] >= 1.0
     assert min(out.costs, key=out.costs.__getitem__) == "route elimination"
     attempt = float(log_file.read_text().splitlines()[0].split()[1])
-    assert attempt == pytest.approx(0.6 * portfolio.ELIMINATION_CHAIN_SHARE)
+    assert attempt == pytest.approx(0.6 * portfolio.ELIMINATION_SHARE, rel=0.05)  # one attempt's share
+
+
+def test_route_minimisation_takes_nurses_off_one_after_another_down_to_the_floor():
+    """Six loose visits on three routes: the phase gets down to one nurse when no floor stops
+    it, and makes no attempt when the plan already uses as few nurses as the floor says."""
+    p = _six_loose_visits()
+    start = _routes_by_task(p, [[0, 1], [2, 3], [4, 5]])
+    params = SolveParams(time_limit_s=1.0)
+    cost = total_cost(p, start)
+    routes, c, _, taken = minimise_routes(p, start, cost, params, 2.0, 0.5)
+    assert taken == 2 and sum(1 for r in routes if r) == 1 and c < cost  # in one attempt or two
+    routes, _, within, taken = minimise_routes(p, start, cost, params, 2.0, 0.5, floor=3)
+    assert taken == 0 and routes == start and within is p  # the bound is met: no attempt
+
+
+def test_a_spare_nurse_on_shift_is_no_way_out_of_route_elimination():
+    """Taking a nurse off must not hand her visits to a nurse without a route: that costs the
+    same shift and spares no one."""
+    p = _six_loose_visits()
+    start = _routes_by_task(p, [[0, 1, 2, 3], [4, 5], []])
+    reduced, rest = without_route(p, start, 1)
+    assert not reduced.allowed[p.node_task >= 0][:, 1].any() and not reduced.allowed[p.node_task >= 0][:, 2].any()
+    assert reduced.allowed[p.node_task >= 0][:, 0].all()
 
 
 def test_the_time_limit_covers_building_our_start(monkeypatch):
