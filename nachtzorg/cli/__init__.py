@@ -28,7 +28,7 @@ from .common import EXIT_CRASH, EXIT_INPUT, CliInputError, preview_text
 log = logging.getLogger("nachtzorg")
 
 #: Modules of this package holding subcommands, in the order ``--help`` lists them.
-_MODULES = ("night", "acute", "share", "bench", "service")
+_MODULES = ("night", "acute", "share", "settle", "bench", "service")
 
 
 def build_parser() -> argparse.ArgumentParser:
