@@ -10,7 +10,8 @@ and adds one at a time until the simulated calls are reached within the norm oft
 
 Calls: each organisation has its own seeded stream per simulated night
 (:func:`~nachtzorg.acute.simulate.draw_calls` on its clients' places, from every night of the
-period, with its call rate); a coalition's calls are the union of its members' streams. So a
+period, with its call rate, drawn in layers so that a higher rate only adds calls); a
+coalition's calls are the union of its members' streams. So a
 larger coalition sees every call of a smaller one (common random numbers), the same call nights
 on every run, and the nights of the simulator (:func:`~nachtzorg.acute.simulate.simulate_one_night`).
 """
@@ -18,8 +19,11 @@ on every run, and the nights of the simulator (:func:`~nachtzorg.acute.simulate.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from ..acute.live import LiveNight
 from ..acute.simulate import CallProfile, DrawnCall, draw_calls, simulate_one_night
@@ -47,18 +51,37 @@ class CallSource:
     clients: tuple[Client, ...]
 
 
+def member_calls(night: Scenario, src: CallSource, cfg: Readiness, night_id: int) -> list[DrawnCall]:
+    """One organisation's calls of one simulated night, drawn in layers so that a higher call
+    rate only adds calls: layer ``k`` is a seeded night of the profile's shape at one call a night
+    (:func:`~nachtzorg.acute.simulate.draw_calls`); the rate's whole layers are kept, the last one
+    thinned to its fraction by a fixed uniform draw per call."""
+    rate = sum(r for _, r in src.profile.hourly_rate)
+    if not src.clients or rate <= 0:
+        return []
+    place = night.model_copy(update={"clients": list(src.clients)})
+    unit = src.profile.scaled(1.0)
+    out: list[DrawnCall] = []
+    for layer in range(int(math.ceil(rate))):
+        seed = (cfg.seed * 1_000 + src.index) * 1_000 + layer
+        calls = draw_calls(place, unit, seed, night_id)
+        keep = min(1.0, rate - layer)
+        if keep < 1.0:
+            u = np.random.default_rng([cfg.seed, src.index, layer, night_id, 1]).random(len(calls))
+            calls = [c for c, x in zip(calls, u) if x < keep]
+        out += calls
+    return out
+
+
 def coalition_calls(night: Scenario, sources: Iterable[CallSource], cfg: Readiness, norm: Norm,
                     night_index: int, sim: int) -> list[DrawnCall]:
     """The calls of simulated night ``sim`` of period night ``night_index`` for the organisations
-    of ``sources``: every member's own stream, merged by time, each with the period's norm."""
+    of ``sources``: every member's own stream (:func:`member_calls`), merged by time, each with
+    the period's norm."""
     norm_s = int(round(norm.minutes * 60))
     out: list[DrawnCall] = []
     for src in sources:
-        if not src.clients or sum(r for _, r in src.profile.hourly_rate) <= 0:
-            continue
-        place = night.model_copy(update={"clients": list(src.clients)})
-        seed = cfg.seed * 1_000_003 + src.index
-        out += draw_calls(place, src.profile, seed, night_index * 100_003 + sim)
+        out += member_calls(night, src, cfg, night_index * 100_003 + sim)
     out.sort(key=lambda c: (c.received_s, c.lat, c.lon))
     return [dataclasses.replace(c, ref=f"acute-{i + 1:03d}", norm_s=norm_s) for i, c in enumerate(out)]
 

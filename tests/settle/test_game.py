@@ -63,8 +63,8 @@ def test_a_larger_coalition_never_needs_fewer_nurses(tiny_game) -> None:
 def _team(calls_per_night: float, nights: int = 6) -> int:
     sc = Scenario.model_validate(night_data(True))
     terms = OrganisationTerms(id="org-c", calls_per_night=calls_per_night)
-    src = CallSource("org-c", 2, call_profile(terms), tuple(c for c in sc.clients if c.organisation == "org-c"))
-    cfg = Readiness(simulated_nights=nights, max_extra_nurses=2)
+    src = CallSource("org-c", 2, call_profile(terms), tuple(sc.clients))  # calls at all five places
+    cfg = Readiness(simulated_nights=nights, max_extra_nurses=3)
     norm = Norm(minutes=30, share=0.9)
     calls = [coalition_calls(sc, [src], cfg, norm, 0, j) for j in range(nights)]
     routes = [(), (), ()]
@@ -74,7 +74,7 @@ def _team(calls_per_night: float, nights: int = 6) -> int:
 
 def test_more_calls_never_need_fewer_nurses() -> None:
     """More acute calls at the same places need at least as many nurses (same seeds), and never none."""
-    teams = [_team(x) for x in (0.0, 1.0, 4.0, 10.0)]
+    teams = [_team(x) for x in (0.0, 2.0, 6.0, 10.0, 16.0)]
     assert teams[0] == 1  # no calls: still one nurse awake
     assert teams == sorted(teams), teams
     assert teams[-1] > teams[0], teams
