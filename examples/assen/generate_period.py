@@ -60,7 +60,7 @@ def thinned(base: Scenario, share: float, rng: np.random.Generator, name: str) -
     """``base`` with about ``share`` of its visits removed (never one linked by an ``after`` rule)."""
     linked = {d.visit for v in base.visits for d in v.after} | {v.id for v in base.visits if v.after}
     free = [v.id for v in base.visits if v.id not in linked]
-    drop = set(rng.choice(free, size=int(round(share * len(base.visits))), replace=False).tolist())
+    drop = set(rng.choice(free, size=round(share * len(base.visits)), replace=False).tolist())
     visits = [v for v in base.visits if v.id not in drop]
     data = json.loads(base.to_json())
     data["name"] = name

@@ -20,5 +20,18 @@ from .rules import RULES as RULES
 from .settlement import Settlement as Settlement
 from .settlement import build_settlement as build_settlement
 
-__all__ = ["DEFAULT_RULES", "NightTable", "Period", "PeriodError", "PeriodFile", "PeriodGame", "RULES", "Settlement",
-           "build_settlement", "coalition_key", "render_html", "resolve_period", "settle_period"]
+__all__ = [
+           "DEFAULT_RULES",
+           "RULES",
+           "NightTable",
+           "Period",
+           "PeriodError",
+           "PeriodFile",
+           "PeriodGame",
+           "Settlement",
+           "build_settlement",
+           "coalition_key",
+           "render_html",
+           "resolve_period",
+           "settle_period",
+]

@@ -23,7 +23,7 @@ COLUMNS = ("organisation_id", "organisation", "booking_date", "kind", "amount_eu
 
 
 def _cents(eur: float) -> int:
-    return int(round(eur * 100))
+    return round(eur * 100)
 
 
 def _eur(cents: int) -> str:

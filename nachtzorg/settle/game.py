@@ -259,8 +259,8 @@ def settle_period(period: Period, *, seed: int | None = None, time_limit_s: floa
     :class:`concurrent.futures.Executor` (serial default, a process pool, a Dask cluster), one
     night per task. ``seed``/``time_limit_s`` override the period file's solver settings."""
     if len(period.players) > MAX_ORGANISATIONS:
-        raise PeriodError([f"organisations: {len(period.players)}; every coalition is priced by routing for "
-                           f"at most {MAX_ORGANISATIONS}"])
+        raise PeriodError([(f"organisations: {len(period.players)}; every coalition is priced by routing for "
+                           f"at most {MAX_ORGANISATIONS}")])
     t0 = time.perf_counter()
     spec = period.spec
     seed = spec.solver.seed if seed is None else seed

@@ -276,4 +276,4 @@ def nights_needed(n_nights: int, largest_move: float, target: float) -> int:
     ``largest_move`` (a confidence half-width shrinks with the square root of the nights)."""
     if largest_move <= target or n_nights <= 0:
         return n_nights
-    return int(math.ceil(n_nights * (largest_move / target) ** 2))
+    return math.ceil(n_nights * (largest_move / target) ** 2)

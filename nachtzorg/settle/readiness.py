@@ -62,7 +62,7 @@ def member_calls(night: Scenario, src: CallSource, cfg: Readiness, night_id: int
     place = night.model_copy(update={"clients": list(src.clients)})
     unit = src.profile.scaled(1.0)
     out: list[DrawnCall] = []
-    for layer in range(int(math.ceil(rate))):
+    for layer in range(math.ceil(rate)):
         seed = (cfg.seed * 1_000 + src.index) * 1_000 + layer
         calls = draw_calls(place, unit, seed, night_id)
         keep = min(1.0, rate - layer)
@@ -78,7 +78,7 @@ def coalition_calls(night: Scenario, sources: Iterable[CallSource], cfg: Readine
     """The calls of simulated night ``sim`` of period night ``night_index`` for the organisations
     of ``sources``: every member's own stream (:func:`member_calls`), merged by time, each with
     the period's norm."""
-    norm_s = int(round(norm.minutes * 60))
+    norm_s = round(norm.minutes * 60)
     out: list[DrawnCall] = []
     for src in sources:
         out += member_calls(night, src, cfg, night_index * 100_003 + sim)
@@ -137,7 +137,7 @@ def try_team(night: Scenario, orgs: frozenset[str], routes: Sequence[Sequence[st
     """Run every call night of ``calls`` against the coalition's team of ``team`` nurses."""
     sc, plan, extra = coalition_night(night, orgs, routes, team)
     start = LiveNight.of_scenario(sc, plan)
-    backup_s = int(round(cfg.backup_response_min * 60))
+    backup_s = round(cfg.backup_response_min * 60)
     visit_calls = within = 0
     for night_calls in calls:
         if not any(c.needs_visit for c in night_calls):

@@ -73,10 +73,10 @@ def contribution_chart(st: Settlement, width: int = 960, height: int = 380) -> s
     plot_w = width - left - right
     group_w = plot_w / len(players)
     bar_w = max(2.0, (group_w * 0.8) / len(series))
-    parts = [f'<svg id="contribution-chart" xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" '
-             f'height="{height}" viewBox="0 0 {width} {height}">',
+    parts = [(f'<svg id="contribution-chart" xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" '
+             f'height="{height}" viewBox="0 0 {width} {height}">'),
              "<title>Contribution per organisation and rule, next to its stand-alone cost (EUR a year)</title>"]
-    for k in range(int(round(top / step)) + 1):
+    for k in range(round(top / step) + 1):
         v = k * step
         y = up + plot_h - plot_h * v / top
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
@@ -112,11 +112,11 @@ def plain_recommendation(st: Settlement) -> list[str]:
     names = st.names
     together = st.game.grand_value
     total_alone = sum(a["total_eur"] for a in alone.values())
-    out = [f"Together, the night care of the {len(st.players)} organisations costs {_eur(together)} EUR a year; "
+    out = [(f"Together, the night care of the {len(st.players)} organisations costs {_eur(together)} EUR a year; "
            f"each on its own would pay {_eur(total_alone)} EUR in all. Pooling saves {_eur(sav['total_eur'])} EUR "
            f"a year ({sav['total_pct']:.1f} %): {_eur(sav['planned_eur'])} EUR on the planned visits, "
            f"{_eur(sav['readiness_eur'])} EUR on acute readiness (nurses awake for alarm calls that one shared "
-           f"team covers) and {_eur(sav['fixed_eur'])} EUR on yearly fixed items (cars, back-up, coordination)."]
+           f"team covers) and {_eur(sav['fixed_eur'])} EUR on yearly fixed items (cars, back-up, coordination).")]
     lines = []
     for p in st.players:
         a, s = alloc[p], alone[p]["total_eur"]
@@ -145,10 +145,10 @@ def render_html(st: Settlement) -> str:
     alone = st.standalone()
     tot = st.parts(grand)
     body = [f"<h1>Year's settlement of the night team: {esc(spec.name)}</h1>",
-            f"<p>Region {esc(spec.region.name)}; {len(players)} organisations; {pg.period.nights_in_year:,.0f} nights "
+            (f"<p>Region {esc(spec.region.name)}; {len(players)} organisations; {pg.period.nights_in_year:,.0f} nights "
             f"represented by {len(pg.nights)} night{'s' if len(pg.nights) != 1 else ''}; response norm "
             f"{spec.norm.share * 100:.0f} % of call-outs within {spec.norm.minutes:g} minutes. Yearly euros, "
-            "organisation totals only.</p>",
+            "organisation totals only.</p>"),
             "<h2>Recommendation</h2>",
             '<div class="rec">' + "".join(f"<p>{esc(t)}</p>" for t in plain_recommendation(st)) + "</div>",
             "<h2>Contribution per rule next to the stand-alone cost</h2>",
@@ -160,10 +160,10 @@ def render_html(st: Settlement) -> str:
     rows.append(["together (one night team)", _eur(tot["planned_eur"]), _eur(tot["readiness_eur"]),
                  _eur(tot["fixed_eur"]), _eur(tot["total_eur"])])
     body += ["<h2>Stand-alone cost: where the savings come from</h2>",
-             '<p class="note">Planned visits: the cheapest routes of the organisation\'s own visits on every night. '
+             ('<p class="note">Planned visits: the cheapest routes of the organisation\'s own visits on every night. '
              "Acute readiness: the nurses beyond those routes that it must keep awake to reach its own alarm calls "
              "within the norm (an organisation alone keeps at least one nurse awake all night). Fixed items: cars "
-             "for its busiest night and the yearly items it would carry alone.</p>",
+             "for its busiest night and the yearly items it would carry alone.</p>"),
              _table("standalone", ["organisation", "planned visits", "acute readiness", "fixed items", "total"], rows,
                     total_last=True)]
     rules = list(st.allocations)
@@ -201,8 +201,8 @@ def render_html(st: Settlement) -> str:
     who = (f"{st.names[employer]} employs the night team and drives the shifts; the others pay their share to it. "
            if employer else "")
     body += [f"<h2>Advances and year-end correction {spec.finance.year}</h2>",
-             f"<p>{esc(who)}Monthly advance: {esc(st.advance_basis)}; the year-end correction brings each "
-             f"organisation to its {esc(st.rule)} allocation (finance.csv holds the bookings).</p>",
+             (f"<p>{esc(who)}Monthly advance: {esc(st.advance_basis)}; the year-end correction brings each "
+             f"organisation to its {esc(st.rule)} allocation (finance.csv holds the bookings).</p>"),
              _table("finance", ["organisation", "advance a month", "12 advances", "year-end correction",
                                 "allocation"], frows)]
     nrows = [[n.label, f"{n.weight:,.1f}", str(sum(n.visits.values())), str(n.coalitions[grand].nurses_planned),
@@ -218,16 +218,16 @@ def render_html(st: Settlement) -> str:
                    f"{100 * spec.target_move:g} %")
         crow = [[r, *(f"± {100 * st.moves[r][p]:.2f} %" for p in players)] for r in st.moves]
         body += ["<h2>How much the allocation could move</h2>",
-                 f"<p>The year is estimated from {len(pg.nights)} sampled nights. Resampling them, each contribution "
+                 (f"<p>The year is estimated from {len(pg.nights)} sampled nights. Resampling them, each contribution "
                  f"stays within the margins below (95 % of resamples); the largest is ± {100 * largest:.2f} %, "
-                 f"{esc(verdict)}.</p>",
+                 f"{esc(verdict)}.</p>"),
                  _table("confidence", ["rule", *players], crow)]
     reps = pg.repairs()
     body += ["<h2>Consistency repairs</h2>",
-             f"<p>{sum(1 for r in reps if r['part'] == 'planned')} planned-visit values were lowered to a larger "
+             (f"<p>{sum(1 for r in reps if r['part'] == 'planned')} planned-visit values were lowered to a larger "
              "coalition's routes restricted to the smaller one; "
              f"{sum(1 for r in reps if r['part'] == 'readiness')} readiness teams were capped at the team of a larger "
-             "coalition that already reaches all its calls.</p>"]
+             "coalition that already reaches all its calls.</p>")]
     missed = pg.norm_not_met()
     if missed:
         body.append(f'<p class="bad">On {len(missed)} coalition nights even the largest team tried does not reach the '

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..acute.simulate import CallProfile
 from ..sharing import Game, ShareReport, build_report, recommend
-from ..sharing.stability import core_is_empty, least_core_epsilon
+from ..sharing.stability import core_is_empty
 from .finance import FinanceLine, advances_per_month, finance_csv, finance_lines
 from .game import PeriodGame, all_coalitions, coalition_key
 from .period import nights_needed
@@ -192,7 +192,7 @@ class Settlement:
         return head + "".join(rows)
 
 
-def _num(x: float | int | None, digits: int) -> str:
+def _num(x: float | None, digits: int) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
     return f"{x:,.{digits}f}"

@@ -11,7 +11,12 @@ from nachtzorg import Scenario
 from nachtzorg.settle import coalition_key
 from nachtzorg.settle.game import all_coalitions
 from nachtzorg.settle.period import Norm, OrganisationTerms, Readiness
-from nachtzorg.settle.readiness import CallSource, call_profile, coalition_calls, smallest_team
+from nachtzorg.settle.readiness import (
+    CallSource,
+    call_profile,
+    coalition_calls,
+    smallest_team,
+)
 from nachtzorg.travel import provider_for
 
 from .conftest import PERIOD, night_data
