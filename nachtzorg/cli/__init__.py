@@ -1,4 +1,4 @@
-"""Command line: ``nachtzorg plan|check|validate|schema|dispatch|simulate|share|bench ...``.
+"""Command line: ``nachtzorg plan|check|validate|schema|dispatch|simulate|share|settle|bench ...``.
 
 The only place that configures logging. Each subcommand lives in a module of this package
 that defines ``COMMANDS``: ``(name, help, add_arguments, run)`` rows; a module imports what its
