@@ -95,6 +95,7 @@ class NightJob:
     norm: Norm
     time_limit_s: float
     seed: int
+    solution_limit: int | None = None
 
 
 def price_night(job: NightJob) -> NightTable:
@@ -113,7 +114,9 @@ def price_night(job: NightJob) -> NightTable:
     repairs: list[tuple[str, float, float]] = []
     if active:
         sub = night.restricted_to(active)
-        params = CoalitionParams(grand=SolveParams(time_limit_s=job.time_limit_s, seed=job.seed))
+        grand = (SolveParams(time_limit_s=None, solution_limit=job.solution_limit, seed=job.seed)
+                 if job.solution_limit else SolveParams(time_limit_s=job.time_limit_s, seed=job.seed))
+        params = CoalitionParams(grand=grand)
         cg = coalition_costs(sub, params, progress=False)
         p = compile_scenario(sub).problem
         for s, c in cg.costs.items():
@@ -267,7 +270,8 @@ def settle_period(period: Period, *, seed: int | None = None, time_limit_s: floa
     limit = spec.solver.time_limit_s if time_limit_s is None else time_limit_s
     sources = call_sources(period)
     jobs = [NightJob(i, n.label, n.weight, n.scenario.to_json(indent=None), period.players, sources,
-                     spec.readiness, spec.norm, limit, seed) for i, n in enumerate(period.nights)]
+                     spec.readiness, spec.norm, limit, seed, None if time_limit_s is not None else spec.solver.solution_limit)
+            for i, n in enumerate(period.nights)]
     tables = map_with_progress(price_night, jobs, executor, desc="nights", progress=progress)
     pg = PeriodGame(period, tables, time.perf_counter() - t0, seed, limit)
     log.info("priced %d coalitions on %d nights in %.1f s", 2 ** len(period.players) - 1, len(tables), pg.wall_s)

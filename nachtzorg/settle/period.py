@@ -157,7 +157,13 @@ class Finance(Frozen):
 
 
 class Solver(Frozen):
+    """The grand coalition's search per night: a wall-clock limit (depends on the machine's load),
+    or, with ``solution_limit``, a fixed number of improving solutions (the same result for the
+    same seed on any machine)."""
+
     time_limit_s: float = Field(default=2.0, gt=0, le=3600, description="Search per night for the grand coalition")
+    solution_limit: int | None = Field(default=None, ge=1, le=100_000,
+                                       description="Stop after this many improving solutions instead of the time")
     seed: int = Field(default=0, ge=0, lt=2**32)
 
 
