@@ -34,7 +34,7 @@ def make_period(folder: Path, orgs: int, nights: int, visits: int) -> tuple[Peri
     """Generated nights in ``folder`` and the period file over them."""
     (folder / "nights").mkdir(parents=True, exist_ok=True)
     scenarios = []
-    base = generate_night(int(round(visits / 0.85)), max(3, visits // 16), orgs, seed=0)
+    base = generate_night(round(visits / 0.85), max(3, visits // 16), orgs, seed=0)
     for i in range(nights):
         # the same clients every night; each night about 85 % of the base night's visits
         keep = np.random.default_rng(i).random(len(base.visits)) < 0.85
