@@ -121,3 +121,21 @@ def test_two_solver_seeds_move_no_share_by_more_than_half_a_percent(tiny_run, ti
     for rule in ("shapley", "nucleolus", "epm"):
         for org, eur in data["allocations"][rule].items():
             assert abs(other["allocations"][rule][org] - eur) <= 0.005 * eur, (rule, org)
+
+
+def test_a_solution_limit_gives_the_same_settlement_twice(tmp_path: Path) -> None:
+    """solver.solution_limit: the search does not depend on the clock, so a rerun prices every coalition the same."""
+    import copy
+
+    from .conftest import write_period
+
+    period = copy.deepcopy(PERIOD)
+    period["solver"] = {"solution_limit": 20, "seed": 3}
+    path = write_period(tmp_path, period)
+    runs = []
+    for _ in range(2):
+        code, stdout, err = run_cli(["settle", str(path), "--json", "--method", "shapley"])
+        assert code == 0, err
+        runs.append(json.loads(stdout))
+    assert runs[0]["coalitions"] == runs[1]["coalitions"]
+    assert runs[0]["allocations"] == runs[1]["allocations"]
