@@ -1,4 +1,4 @@
-"""Command line: ``nachtzorg plan|check|validate|schema|dispatch|simulate|share|bench ...``.
+"""Command line: ``nachtzorg plan|check|validate|schema|dispatch|simulate|share|settle|bench ...``.
 
 The only place that configures logging. Each subcommand lives in a module of this package
 that defines ``COMMANDS``: ``(name, help, add_arguments, run)`` rows; a module imports what its
@@ -28,7 +28,7 @@ from .common import EXIT_CRASH, EXIT_INPUT, CliInputError, preview_text
 log = logging.getLogger("nachtzorg")
 
 #: Modules of this package holding subcommands, in the order ``--help`` lists them.
-_MODULES = ("night", "acute", "share", "bench", "service")
+_MODULES = ("night", "acute", "share", "settle", "bench", "service")
 
 
 def build_parser() -> argparse.ArgumentParser:
