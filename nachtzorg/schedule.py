@@ -295,6 +295,11 @@ def schedule_routes(problem: Problem, routes: list[list[int]], *, max_rounds: in
     for a, b in L.partner.items():
         if (a in start) != (b in start):
             issues.append(f"two-nurse node {a} is served without its partner {b}")
+    if problem.demand.any():  # load capacity (benchmark instances; night visits carry no load)
+        for v, route in enumerate(routes):
+            load = int(problem.demand[route].sum()) if route else 0
+            if load > int(problem.capacity[v]):
+                issues.append(f"vehicle {v}: load {load} exceeds capacity {int(problem.capacity[v])}")
     for a, b, lo, hi, rule in links:
         if a in start and b in start:
             if not lo <= start[b] - start[a] <= hi:

@@ -207,6 +207,8 @@ class InsertionBuilder:
             if (only is not None and int(v) not in only) or int(v) in never:
                 continue
             r = self.routes[int(v)]
+            if self._over_capacity(r, x):
+                continue
             e, lat, cost, _ = self._positions(r, x, span)
             ok = np.flatnonzero(e <= lat)
             if ok.size == 0:
@@ -228,10 +230,18 @@ class InsertionBuilder:
                 return True
         return False
 
+    def _over_capacity(self, r: _Route, x: int) -> bool:
+        """Whether ``x`` on ``r`` would exceed her load capacity (benchmark instances only:
+        night visits carry no load)."""
+        p = self.p
+        return bool(p.demand[x]) and int(p.demand[r.nodes].sum()) + int(p.demand[x]) > int(p.capacity[r.vehicle])
+
     def _candidates(self, x: int, span: tuple[int, int] | None) -> dict[int, tuple]:
         out = {}
         for v in self.p.allowed_vehicles(x):
             r = self.routes[int(v)]
+            if self._over_capacity(r, x):
+                continue
             e, lat, cost, _ = self._positions(r, x, span)
             ok = np.flatnonzero(e <= lat)
             if ok.size:
