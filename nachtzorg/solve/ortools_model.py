@@ -22,7 +22,6 @@ from ortools.constraint_solver import pywrapcp
 
 from ..problem import DIFFERENT, NO_MAX_GAP, SAME, Problem
 
-
 #: Problems up to this many visits (tasks) model the cost of the largest lateness (a global span
 #: over all routes, for which OR-Tools' filters solve a linear program on every move); larger ones
 #: leave it to our own costing, so that the search makes more moves. Measured on the home-care
