@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from nachtzorg import Scenario
 from nachtzorg.problem import Problem, compile_scenario
-from nachtzorg.schedule import schedule_routes
-from nachtzorg.solve.insertion import insertion_routes, repair_routes
+from nachtzorg.schedule import schedule_routes, service_cost
+from nachtzorg.solve.insertion import InsertionBuilder, insertion_routes, repair_routes
 
 from .conftest import client, night, nurse, visit
 
@@ -50,3 +52,45 @@ def test_repair_inserts_into_routes_that_already_hold_a_late_visit():
     fixed = repair_routes(p, routes, sched.start_of())
     assert sorted(fixed[0]) == sorted([far, near])
     assert schedule_routes(p, fixed).feasible
+
+
+def _push_night() -> Problem:
+    """A tight visit 10 km east (due 23:00, lateness allowed at 10 EUR a minute) and an hour-long
+    visit halfway there, whose window is the whole night; the nurse ends 20 km east. By detour
+    alone the long visit goes on the way, before the tight one (no detour at all), and makes
+    it an hour late; after it, it costs a 10 km detour. The largest lateness costs 5 EUR a minute."""
+    east = {"lat": 52.993, "lon": round(6.562 + 20 / 67.0, 6)}
+    return compile_scenario(Scenario.model_validate(night(
+        [client("tight", 0, 10), client("long", 0, 5)],
+        [visit("v_tight", "tight", "23:00", "23:00", max_lateness_min=180, lateness_cost_per_min_eur=10),
+         visit("v_long", "long", "23:00", "06:00", minutes=60)],
+        shifts=[nurse("n1", end_location=east)], max_lateness_cost_per_min_eur=5))).problem
+
+
+def test_insertion_prices_the_lateness_its_delay_pushes_onto_later_visits():
+    p = _push_night()
+    tight, long = _node(p, "v_tight"), _node(p, "v_long")
+    priced = InsertionBuilder(p, allow_late=True).build()
+    detour_only = InsertionBuilder(p, allow_late=True, price_delays=False).build()
+    assert detour_only == [[long, tight]]  # the detour alone: on the way, an hour's lateness pushed
+    assert priced == [[tight, long]]
+    assert service_cost(p, priced) < service_cost(p, detour_only)
+    # insertion_routes builds both ways and keeps the cheaper
+    assert insertion_routes(p) == priced
+
+
+def test_the_price_of_a_position_is_what_the_schedule_charges():
+    """Every feasible position of a visit, priced by detour, pushed lateness and the largest
+    lateness, costs exactly what the schedule's costing of the plan with it adds."""
+    p = _push_night()
+    tight, long = _node(p, "v_tight"), _node(p, "v_long")
+    b = InsertionBuilder(p, allow_late=True)
+    b._insert(b.routes[0], 0, tight)
+    r = b.routes[0]
+    e, lat, cost, _ = b._positions(r, long)
+    extra, worst = b._extra(r, long, np.arange(e.size), e)
+    price = cost + extra + np.maximum(worst - b._worst_late(), 0) * b.max_late_cost
+    base = service_cost(p, [[tight]])
+    for k in np.flatnonzero(e <= lat):
+        nodes = [tight][:k] + [long] + [tight][k:]
+        assert price[k] == service_cost(p, [nodes]) - base

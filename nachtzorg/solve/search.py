@@ -175,6 +175,22 @@ def _likely_routes(problem: Problem) -> list[list[int]] | None:
     return regret_insertion(problem) if is_plain(problem) else insertion_routes(problem)
 
 
+#: Problems up to this many visits (tasks) that price lateness start from OR-Tools' local
+#: cheapest cost insertion (:func:`cost_insertion`); it evaluates every position of every visit
+#: with the whole objective, about 2 s at 130 visits and 11 s at 300 (home-care benchmark).
+COST_INSERTION_MAX_TASKS = 150
+
+
+def cost_insertion(problem: Problem) -> bool:
+    """Whether OR-Tools' own start should be its local cheapest *cost* insertion rather than the
+    fallback construction: the problem costs the largest lateness, and has at most
+    :data:`COST_INSERTION_MAX_TASKS` visits. The other insertions place visits by detour and hard
+    limits alone; blind to lateness costs, and above all to the largest lateness (a span over all
+    routes), they pile lateness up (home-care benchmark, 50 patients: first plans at 2.4 times
+    the best known, against 1.25 with the cost insertion)."""
+    return bool(problem.max_late_cost) and problem.n_tasks <= COST_INSERTION_MAX_TASKS
+
+
 #: Search branches after which a run without a time limit stops (deterministic safety stop).
 DETERMINISTIC_BRANCH_LIMIT = 200_000
 
@@ -300,6 +316,9 @@ def search(problem: Problem, params: SolveParams, initial: list[list[int]] | Non
             _hand_over(model, regret_start)
         else:
             sp.first_solution_strategy = _FIRST[tuning.fallback_first_solution]
+    elif tuning.first_solution == "auto" and initial is None and cost_insertion(problem):
+        sp.first_solution_strategy = _FS.LOCAL_CHEAPEST_COST_INSERTION
+        stats["cost_insertion_start"] = 1.0
     elif tuning.first_solution == "regret_insertion" or (
             tuning.first_solution == "auto" and (initial is not None or not is_plain(problem))):
         sp.first_solution_strategy = _FIRST[tuning.fallback_first_solution]
