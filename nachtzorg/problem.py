@@ -649,9 +649,20 @@ def restrict_vehicles(problem: Problem, vehicles: list[int] | np.ndarray) -> Pro
     return _new(**a)
 
 
-def forbid_vehicle(problem: Problem, vehicle: int | Iterable[int]) -> Problem:
+def forbid_vehicle(problem: Problem, vehicle: int | Iterable[int], *, also: Iterable[int] = ()) -> Problem:
     """The same problem where ``vehicle`` (one or several) may serve no task (she is taken off
-    the shift)."""
+    the shift); the vehicles in ``also`` are taken off every task that the other vehicles can
+    still serve (each copy some vehicle, a two-nurse task two different ones): ``also`` never
+    leaves a task with fewer nurses than it needs."""
     allowed = problem.allowed.copy()
-    allowed[np.ix_(problem.node_task >= 0, [vehicle] if isinstance(vehicle, int) else list(vehicle))] = False
+    tasks = problem.node_task >= 0
+    allowed[np.ix_(tasks, [vehicle] if isinstance(vehicle, int) else list(vehicle))] = False
+    also = list(also)
+    if also:
+        others = np.ones(allowed.shape[1], dtype=bool)
+        others[also] = False
+        for nodes in problem.task_nodes:
+            rows = allowed[np.ix_(list(nodes), others)]
+            if rows.any(axis=1).all() and int(rows.any(axis=0).sum()) >= len(nodes):
+                allowed[np.ix_(list(nodes), also)] = False
     return _new(**{**_arrays(problem), "allowed": allowed})

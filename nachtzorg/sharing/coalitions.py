@@ -152,7 +152,7 @@ def _solve_one(sub: Problem, params: SolveParams, starts: list[list[list[int]]],
         # plan whose nurse our insertion comes closest to re-placing first).
         alt = spare_nurses(sub, own[0] if own else insertion_routes(sub))
         plans = [r for r in ([start] if alt == start else [start, alt]) if sum(1 for x in r if x) > 1]
-        plans.sort(key=lambda r: (*spare_candidates(sub, r)[0][:2], _cost_key(sub, r)))
+        plans.sort(key=lambda r: (*(spare_candidates(sub, r) or [(1 << 30, 0)])[0][:2], _cost_key(sub, r)))
         for base in plans:
             out = eliminate_route(sub, base, total_cost(sub, start),
                                    SolveParams(time_limit_s=elimination_s, seed=params.seed), elimination_s)

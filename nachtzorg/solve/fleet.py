@@ -47,12 +47,28 @@ def without_route(problem: Problem, routes: list[list[int]], vehicle: int) -> tu
     visits: her route emptied, and the partner copies of her two-nurse visits taken off the
     other routes (OR-Tools keeps both copies of a two-nurse visit in or out together).
 
-    The nurses without a route stay off as well: else her visits move to one of them, which
-    costs a shift as much as hers, and no nurse is spared."""
+    The nurses without a route stay off as well, from every visit another nurse may still do:
+    else her visits move to one of them, which costs a shift as much as hers, and no nurse is
+    spared. (A visit is never left with no nurse by that: OR-Tools' iterated local search can
+    stall on tiny problems where visits have none.)"""
     gone = {x for n in routes[vehicle] for x in problem.task_nodes[int(problem.node_task[n])]}
     rest = [[] if v == vehicle else [n for n in r if n not in gone] for v, r in enumerate(routes)]
-    off = [v for v, r in enumerate(routes) if v == vehicle or not r]
-    return forbid_vehicle(problem, off), rest
+    idle = [v for v, r in enumerate(routes) if v != vehicle and not r]
+    return forbid_vehicle(problem, vehicle, also=idle), rest
+
+
+def _short_of_nurses(problem: Problem) -> int:
+    """Tasks whose copies cannot all get a nurse (a two-nurse task: two different ones)."""
+    a = problem.allowed
+    return sum(1 for nodes in problem.task_nodes
+               if not (a[list(nodes)].any(axis=1).all() and int(a[list(nodes)].any(axis=0).sum()) >= len(nodes)))
+
+
+def _searchable(problem: Problem, reduced: Problem) -> bool:
+    """Whether taking a nurse off leaves every task the nurses it needs, as in ``problem``:
+    OR-Tools' iterated local search can run past its time limit on a two-nurse visit whose
+    copies are left one nurse between them, so such an attempt is not made."""
+    return _short_of_nurses(reduced) <= _short_of_nurses(problem)
 
 
 def spare_candidates(problem: Problem, routes: list[list[int]]) -> list[tuple[int, int, int, Problem, list[list[int]]]]:
@@ -64,6 +80,8 @@ def spare_candidates(problem: Problem, routes: list[list[int]]) -> list[tuple[in
         if not r:
             continue
         reduced, rest = without_route(problem, routes, v)
+        if not _searchable(problem, reduced):
+            continue
         rest = repair(reduced, rest)
         out.append((left_over(problem, rest), len(r), v, reduced, rest))
     out.sort(key=lambda c: c[:3])
@@ -86,6 +104,8 @@ def scratch_candidates(problem: Problem, routes: list[list[int]]) -> list[tuple[
     out = []
     for v in kinds.values():
         reduced, _ = without_route(p, routes, v)
+        if not _searchable(p, reduced):
+            continue
         fresh = insertion_routes(reduced)
         out.append((left_over(p, fresh), len(routes[v]), v, reduced, fresh))
     return out

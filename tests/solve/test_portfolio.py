@@ -356,3 +356,18 @@ def test_night_runs_are_not_split_into_ils_phases(monkeypatch):
     seen = _params_seen(monkeypatch, "ils_phases")
     solve_night(_six_loose_visits(), SolveParams(time_limit_s=0.6))
     assert seen and all(x == 1 for x in seen)  # the portfolio's chains are its phases
+
+
+def test_an_idle_nurse_stays_on_for_a_visit_only_she_may_do():
+    """Nurses without a route are taken off the visits another nurse may still do, never off a
+    visit that would then have no nurse at all (here: the wound care only n3 is qualified for)."""
+    data = night([client("c1", 2, 0), client("c2", -2, 0), client("c3", 0, 2)],
+                 [visit("v1", "c1", qualification=1), visit("v2", "c2", qualification=1),
+                  visit("wound", "c3", qualification=4)],
+                 shifts=[nurse("n1", level=2), nurse("n2", level=2), nurse("n3", level=4)])
+    p = _problem(data)
+    v1, v2, wound = (p.task_nodes[t][0] for t in range(3))
+    reduced, rest = without_route(p, [[v1], [v2], []], 0)
+    assert rest == [[], [v2], []]
+    assert not reduced.allowed[v1, 0] and not reduced.allowed[v1, 2]  # n1 off; idle n3 off where n2 may go
+    assert reduced.allowed[v1, 1] and reduced.allowed[wound, 2]  # ... but kept for the wound care
