@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import math
 
+from ..sharing.report import REPORT_CSS
 from .game import coalition_key
 from .settlement import Settlement
 
@@ -19,15 +20,7 @@ STANDALONE_COLOUR = "#9a9a9a"
 RULE_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
                 "#7f3c8d", "#11a579", "#3969ac", "#f2b701")
 
-_CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem;color:#222;max-width:80rem}
-h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem}
-table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem}
-th,td{border:1px solid #ccc;padding:.3rem .6rem;text-align:right}
-th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
-tr.total td{font-weight:bold;border-top:2px solid #888}
-.ok{color:#176a2c}.bad{color:#a11;font-weight:bold}
-.rec{background:#eef6ff;border-left:4px solid #3a78c2;padding:.6rem 1rem}
+_CSS = REPORT_CSS.replace("max-width:75rem", "max-width:80rem") + """
 .note{color:#555;font-size:.85rem}
 svg text{font-family:inherit}
 """

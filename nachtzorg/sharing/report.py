@@ -328,7 +328,8 @@ def render_markdown(report: ShareReport) -> str:
     return "\n".join(parts)
 
 
-_CSS = """
+#: The style sheet of the cost-sharing reports (the settlement report extends it).
+REPORT_CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem;color:#222;max-width:75rem}
 h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem}
 table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem}
@@ -382,7 +383,7 @@ def render_html(report: ShareReport) -> str:
     ]
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        f"<title>{esc(report.title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        f"<title>{esc(report.title)}</title>\n<style>{REPORT_CSS}</style>\n</head>\n<body>\n"
         + "\n".join(body)
         + "\n</body>\n</html>\n"
     )

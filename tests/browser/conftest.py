@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,3 +111,16 @@ def chromium(tmp_path_factory: pytest.TempPathFactory) -> Chromium:
         pytest.skip("headless Chromium not found (/usr/bin/chromium); install Debian's 'chromium' "
                     "package, e.g. with .ci/install-browser.sh")
     return Chromium(exe, tmp_path_factory.mktemp("screenshots"))
+
+
+@contextmanager
+def chromium_browser():
+    """Debian's headless Chromium driven by Playwright (skips the test when either is missing)."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright (PyPI 'playwright') is not installed")
+    exe = find_chromium()
+    if exe is None:
+        pytest.skip("headless Chromium not found (/usr/bin/chromium); install Debian's 'chromium' package")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, args=[f for f in FLAGS if f != "--headless"], headless=True)
+        yield b
+        b.close()

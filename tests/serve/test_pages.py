@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import FLAGS, find_chromium
+from tests.browser.conftest import chromium_browser
 from tests.serve.conftest import SECRET_RE, LiveServer, Service
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright (PyPI 'playwright') is not installed")
@@ -18,13 +18,8 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright (PyPI '
 
 @pytest.fixture(scope="module")
 def browser():
-    exe = find_chromium()
-    if exe is None:
-        pytest.skip("headless Chromium not found (/usr/bin/chromium); install Debian's 'chromium' package")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=[f for f in FLAGS if f != "--headless"], headless=True)
+    with chromium_browser() as b:
         yield b
-        b.close()
 
 
 def _sign_in(page, url: str, token: str) -> None:

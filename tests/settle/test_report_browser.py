@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import FLAGS, find_chromium
+from tests.browser.conftest import chromium_browser
 
 from .conftest import CLIENT_PREFIX, SECRET_CODES
 
@@ -18,13 +18,8 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright (PyPI '
 
 @pytest.fixture(scope="module")
 def browser():
-    exe = find_chromium()
-    if exe is None:
-        pytest.skip("headless Chromium not found (/usr/bin/chromium); install Debian's 'chromium' package")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=[f for f in FLAGS if f != "--headless"], headless=True)
+    with chromium_browser() as b:
         yield b
-        b.close()
 
 
 def test_report_renders_chart_and_tables_offline(browser, tiny_run) -> None:
