@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import math
 
-from ..sharing.report import REPORT_CSS
+from ..sharing.report import REPORT_CSS, html_table
 from .game import coalition_key
 from .settlement import Settlement
 
@@ -31,18 +31,7 @@ def _eur(x: float) -> str:
 
 
 def _table(name: str, header: list[str], rows: list[list[str]], total_last: bool = False) -> str:
-    esc = html.escape
-    out = [f'<table data-table="{esc(name)}">',
-           "<thead><tr>" + "".join(f"<th>{esc(h)}</th>" for h in header) + "</tr></thead>", "<tbody>"]
-    for k, row in enumerate(rows):
-        cls = ' class="total"' if total_last and k == len(rows) - 1 else ""
-        cells = []
-        for c in row:
-            css = ' class="ok"' if c == "yes" else ' class="bad"' if c == "no" else ""
-            cells.append(f"<td{css}>{esc(c)}</td>")
-        out.append(f"<tr{cls}>" + "".join(cells) + "</tr>")
-    out += ["</tbody>", "</table>"]
-    return "\n".join(out)
+    return html_table(header, rows, total_last, name=name)
 
 
 def contribution_chart(st: Settlement, width: int = 960, height: int = 380) -> str:

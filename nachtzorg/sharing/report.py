@@ -341,15 +341,17 @@ tr.total td{font-weight:bold;border-top:2px solid #888}
 """
 
 
-def _html_table(header: list[str], rows: list[list[str]], total_last: bool = False) -> str:
-    """Escaped HTML table; yes/no cells are coloured."""
-    out = ["<table>", "<thead><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr></thead>", "<tbody>"]
+def html_table(header: list[str], rows: list[list[str]], total_last: bool = False, name: str | None = None) -> str:
+    """Escaped HTML table; yes/no cells are coloured; ``name`` goes into ``data-table``."""
+    esc = html.escape
+    out = [f'<table data-table="{esc(name)}">' if name else "<table>",
+           "<thead><tr>" + "".join(f"<th>{esc(h)}</th>" for h in header) + "</tr></thead>", "<tbody>"]
     for k, row in enumerate(rows):
         cls = ' class="total"' if total_last and k == len(rows) - 1 else ""
         cells = []
         for c in row:
             css = ' class="ok"' if c == "yes" else ' class="bad"' if c == "no" else ""
-            cells.append(f"<td{css}>{html.escape(c)}</td>")
+            cells.append(f"<td{css}>{esc(c)}</td>")
         out.append(f"<tr{cls}>" + "".join(cells) + "</tr>")
     out += ["</tbody>", "</table>"]
     return "\n".join(out)
@@ -364,17 +366,17 @@ def render_html(report: ShareReport) -> str:
         f"<p>Game kind: {esc(g.kind)}; organisations: {g.n}; grand coalition value: "
         f"{esc(_fmt(g.grand_value))}. Figures are totals per organisation.</p>",
         "<h2>Shares per organisation</h2>",
-        _html_table(*_summary_rows(report), total_last=True),
+        html_table(*_summary_rows(report), total_last=True),
         "<h2>Stability</h2>",
         f"<p>{esc(_core_sentence(report))}</p>",
-        _html_table(*_stability_rows(report)),
+        html_table(*_stability_rows(report)),
     ]
     if report.repaired:
         body += [
             "<h2>Repaired coalition values</h2>",
             "<p>These coalition values were adjusted before sharing (for example because the "
             "routing solver found a cheaper plan for a larger group only after the smaller one).</p>",
-            _html_table(["coalition", "original", "repaired", "change"],
+            html_table(["coalition", "original", "repaired", "change"],
                         [[c, _fmt(o), _fmt(r), _fmt(r - o)] for c, o, r in report.repaired]),
         ]
     body += [
