@@ -47,6 +47,8 @@ TOOL_CACHES = (".home/.cache/matplotlib/", ".home/.config/matplotlib/")
 #: Where travel tables and processed road graphs are cached in a case (scenario ``cache_dir``,
 #: ``--travel-cache``, the default cache under the case's home).
 CACHE_DIRS = ("in/cache/", "tcache/", ".home/")
+#: nachtzorg's exit code for an internal error (a bug; the traceback goes to a crash file).
+EXIT_INTERNAL = 70
 GATING = ("tracebacks", "hangs", "crashes", "files_written_on_exit_2", "planted_codes_found",
           "plans_rejected_by_own_check")
 
@@ -480,8 +482,8 @@ def failures_of(case: Any, res: dict[str, Any], timeout: float = HANG_S) -> list
         kinds.append("tracebacks")
     if res.get("timed_out") or (res.get("wall_s") or 0) > timeout:
         kinds.append("hangs")
-    if res.get("crash") or (isinstance(res.get("exit"), int) and res["exit"] < 0):
-        kinds.append("crashes")
+    if res.get("crash") or (isinstance(res.get("exit"), int) and (res["exit"] < 0 or res["exit"] == EXIT_INTERNAL)):
+        kinds.append("crashes")  # killed by a signal, or nachtzorg's own internal-error exit
     if res.get("exit") == 2 and [p for p in res.get("written") or [] if not p.startswith(CACHE_DIRS)]:
         kinds.append("files_written_on_exit_2")
     if res.get("codes_found"):

@@ -31,12 +31,17 @@ def _umask_mode(base: int = 0o666) -> int:
 
 
 def write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same directory and a rename."""
+    """Write ``data`` to ``path`` via a temporary file in the same directory and a rename. A
+    place that cannot hold the file (a parent that is a file, a system directory, no space) is
+    an :class:`InputError` naming the path, with nothing written."""
     path = Path(path)
     if path.is_dir():
         raise InputError(f"{path}: is a directory, expected a file name")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as e:
+        raise InputError(f"{path}: cannot be written there ({e.strerror or type(e).__name__})") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -44,6 +49,9 @@ def write_bytes(path: str | Path, data: bytes) -> None:
             os.fsync(fh.fileno())
         os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        raise InputError(f"{path}: cannot be written there ({e.strerror or type(e).__name__})") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -67,6 +75,10 @@ def check_writable_dir(directory: str | Path) -> Path:
         raise InputError(f"{d}: {parent} is not a directory")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise InputError(f"{d}: no permission to write in {parent}")
+    try:  # permissions can say yes where the file system says no (/proc, a read-only mount)
+        Path(tempfile.mkdtemp(prefix=".nachtzorg-probe-", dir=parent)).rmdir()
+    except OSError as e:
+        raise InputError(f"{d}: cannot be written there ({e.strerror or type(e).__name__})") from None
     return d
 
 
@@ -115,7 +127,10 @@ def write_set(directory: str | Path, files: Mapping[str, str | bytes]) -> list[P
     target = Path(directory)
     check_writable_dir(target)
     parent = target.parent
-    parent.mkdir(parents=True, exist_ok=True)
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"{target}: cannot be written there ({e.strerror or type(e).__name__})") from None
     _stale(parent, target.name)
     if target.is_dir():
         _stale(target, "")

@@ -89,3 +89,20 @@ def test_kill_at_any_moment_leaves_one_whole_set(tmp_path):
         assert len(set(contents.values())) == 1, "a mixed set"
     write_set(out, {"plan.json": "x"})
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_a_place_the_file_system_refuses_is_an_input_error_before_any_work(tmp_path):
+    """Permissions can say yes where the file system says no (/proc as root): the check tries."""
+    from pathlib import Path
+
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    with pytest.raises(InputError, match="afile"):
+        write_text(blocker / "state.json", "{}")
+    with pytest.raises(InputError, match="afile"):
+        check_writable_dir(blocker / "out")
+    if Path("/proc").is_dir():
+        with pytest.raises(InputError, match="cannot be written there|no permission"):
+            check_writable_dir("/proc/nachtzorg-test/out")
+        with pytest.raises(InputError, match="cannot be written there|no permission"):
+            write_text("/proc/nachtzorg-test/state.json", "{}")

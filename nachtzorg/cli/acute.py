@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..exceptions import InputError
 from .common import EXIT_OK, CliInputError, load_model, load_scenario, positive_seconds, read_json_text
 
 POLICIES = ("nearest", "least_disruption", "reoptimise")
@@ -45,6 +46,12 @@ def run_dispatch(args: argparse.Namespace) -> int:
         raise CliInputError(["--state-out: give a file name, got an empty one"])
     if args.state_out and Path(args.state_out).is_dir():
         raise CliInputError([f"--state-out {args.state_out}: is a directory, expected a file name"])
+    if args.state_out:
+        from ..atomic import check_writable_dir
+        try:  # before the dispatch, not after it
+            check_writable_dir(Path(args.state_out).absolute().parent)
+        except InputError as e:
+            raise CliInputError([f"--state-out {args.state_out}: {e}"]) from None
     scenario = load_scenario(args.scenario)
     if args.state:
         state = load_model(NightState, args.state)
