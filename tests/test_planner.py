@@ -50,3 +50,15 @@ def test_an_unused_nurse_who_would_end_elsewhere_does_not_drive():
     assert unused.shift_id == "n2" and unused.distance_km == 0
     assert {(s.lat, s.lon) for s in unused.stops} == {(gieten["lat"], gieten["lon"])}
     assert check_plan(sc, plan).ok
+
+
+def test_a_night_where_ortools_finds_no_first_solution_is_planned_by_our_insertion(capsys):
+    """A fuzzed night (visits of level 5 and 3 with nurses of level 2 and 4): OR-Tools' first
+    solution fails on the visits no nurse may do; the plan is our insertion's, those visits
+    unassigned, never an internal error (``simulate`` plans it for a team of 2)."""
+    from pathlib import Path
+
+    from nachtzorg.cli import main
+    path = Path(__file__).parent / "data" / "fuzz_no_first_solution.json"
+    assert main(["simulate", str(path), "--nights", "1", "--nurses", "2", "--seed", "11"]) == 0
+    assert "internal error" not in capsys.readouterr().err

@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..exceptions import AcuteInputError
+from ..exceptions import AcuteInputError, SolverError
 from ..model import Scenario
 from ..plan import Plan
 from ..problem import (
@@ -420,7 +420,11 @@ def reoptimise(rem: Remaining, routes: list[list[int]], *, time_limit_s: float |
         return routes, info
     params = SolveParams(time_limit_s=time_limit_s, solution_limit=solution_limit, seed=seed).replace(
         metaheuristic="gls")
-    res = solve(p, params, initial=routes)
+    try:
+        res = solve(p, params, initial=routes)
+    except SolverError as e:  # OR-Tools took nothing from the warm start: keep the routes
+        info["search_failed"] = str(e)
+        return routes, info
     sched = schedule_routes(p, res.routes)
     served_before = {int(p.node_task[n]) for r in routes for n in r}
     served_after = {int(p.node_task[n]) for r in res.routes for n in r}

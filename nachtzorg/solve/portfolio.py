@@ -249,7 +249,13 @@ def solve_night(problem: Problem, params: SolveParams) -> SolveResult:
     may_eliminate = limit is not None and ils and bool(problem.fixed_cost.any())
     side_by_side = limit is not None and params.workers > 1 and _fork_context() is not None
     if not two_nurse and not may_eliminate and not side_by_side:
-        res = search(problem, params.replace(tuning=tuning))
+        try:
+            res = search(problem, params.replace(tuning=tuning))
+        except SolverError as e:  # OR-Tools found no first solution: our insertion is the plan
+            log.info("search found nothing, our insertion's plan is kept: %s", e)
+            routes = insertion_routes(problem)
+            res = SolveResult(routes, plan_cost(problem, routes), "insertion", time.perf_counter() - t0, 0.0,
+                              {"search_failed": 1.0})
         swapped = honour_priorities(problem, res.routes)
         if swapped is not res.routes:
             res = SolveResult(swapped, total_cost(problem, swapped), res.status, res.wall_s, res.build_s,
