@@ -52,7 +52,7 @@ PAIR_TRIES = 8
 class InsertionBuilder:
     """Builds routes for a :class:`Problem` by cheapest feasible insertion."""
 
-    def __init__(self, problem: Problem, allow_late: bool = False, price_delays: bool = True):
+    def __init__(self, problem: Problem, allow_late: bool = False, price_delays: bool | None = None):
         p = problem
         self.p = p
         L = p.lists
@@ -75,7 +75,7 @@ class InsertionBuilder:
         self.max_late_cost = int(p.max_late_cost)
         #: whether a position is priced with the lateness and overtime its delay pushes onto
         #: the later visits, and the largest lateness (else the detour and its own lateness)
-        self.price_delays = price_delays
+        self.price_delays = _prices_delays(p) if price_delays is None else price_delays
         for r in self.routes:
             self._refresh(r)
 
@@ -443,7 +443,7 @@ def _dependency_order(problem: Problem, order: list[int]) -> list[int]:
 
 def _fill(problem: Problem, routes: list[list[int]], starts: dict[int, int],
           allow_late: bool, only: list[int] | None = None,
-          price_delays: bool = True) -> tuple[list[list[int]], dict[int, int]] | None:
+          price_delays: bool | None = None) -> tuple[list[list[int]], dict[int, int]] | None:
     """``routes`` with still-unassigned tasks (``only`` these, if given) inserted where they fit
     (pairs keep their ``starts``): two-nurse visits first, then higher priority, then narrower
     windows; and the pinned starts of all pairs. ``None`` if the routes do not time as we do in
@@ -469,7 +469,7 @@ def _fill(problem: Problem, routes: list[list[int]], starts: dict[int, int],
 
 
 def _late_pass(problem: Problem, routes: list[list[int]], starts: dict[int, int],
-               only: list[int] | None = None, price_delays: bool = True) -> list[list[int]]:
+               only: list[int] | None = None, price_delays: bool | None = None) -> list[list[int]]:
     """``routes`` with what still fits when visits may be late (where any visit allows it). A
     left-out visit linked to a served one (a dependency) may not fit against that one's fixed
     start: then both are also tried again together, and the plan that serves more (then costs
@@ -499,6 +499,14 @@ def _late_pass(problem: Problem, routes: list[list[int]], starts: dict[int, int]
     return min((out, again[0]), key=key)
 
 
+def _prices_delays(problem: Problem) -> bool:
+    """Whether positions are priced by the delays they push on, by default: on problems that cost
+    the largest lateness, where the detour alone piles lateness up (the home-care benchmark).
+    Elsewhere the detour prices them, as before: on a fuzzed night the priced repair left out a
+    visit that fitted (the independent checker caught it)."""
+    return bool(problem.max_late_cost)
+
+
 def _priced(problem: Problem) -> bool:
     """Whether delaying a visit can cost anything: lateness or overtime with a cost."""
     p = problem
@@ -514,7 +522,8 @@ def insertion_routes(problem: Problem) -> list[list[int]]:
     nights: pricing the delays took the home-care benchmark's first plans from up to 6.9 times
     the best known to at most 2.2)."""
     plans = []
-    for price in (True, False) if _priced(problem) else (True,):
+    default = _prices_delays(problem)
+    for price in (True, False) if _priced(problem) and default else (default,):
         b = InsertionBuilder(problem, price_delays=price)
         routes = b.build()
         plans.append(_late_pass(problem, routes, b.pinned_starts(), price_delays=price))
