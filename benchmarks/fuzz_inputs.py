@@ -944,24 +944,28 @@ def cli_mutation(b: Bundle, rng: random.Random) -> None:
             bad_place("--out", as_dir=True)
         elif choice < 0.6:
             v = rng.choice(["-1", "0", "nan", "inf", "1e-9", "-inf"])
+            b.overwritten("--time-limit ")  # a later value replaces an earlier one (argparse: the last wins)
             _set_option(opts, "--time-limit", v)
             b.notes.append(f"--time-limit {v}")
             if v in ("-1", "nan", "-inf"):
                 b.expect_invalid()
         elif choice < 0.7:
             v = rng.choice(["0", "-1", "1"])
+            b.overwritten("--solution-limit ")  # a later value replaces an earlier one (argparse: the last wins)
             _set_option(opts, "--solution-limit", v)
             b.notes.append(f"--solution-limit {v}")
             if v in ("0", "-1"):
                 b.expect_invalid()
         elif choice < 0.8:
             v = rng.choice(["0", "-1", "2"])
+            b.overwritten("--workers ")  # a later value replaces an earlier one (argparse: the last wins)
             _set_option(opts, "--workers", v)
             b.notes.append(f"--workers {v}")
             if v != "2":
                 b.expect_invalid()
         elif choice < 0.9:
             v = rng.choice(["-1", str(2**70), "x"])
+            b.overwritten("--seed ")  # a later value replaces an earlier one (argparse: the last wins)
             _set_option(opts, "--seed", v)
             b.notes.append(f"--seed {v}")
         else:  # a cache that cannot be written is warned about, not an error
@@ -982,6 +986,7 @@ def cli_mutation(b: Bundle, rng: random.Random) -> None:
     elif c == "dispatch":
         if choice < 0.3:
             v = rng.choice(["-1", "0", "nan", "inf", "-inf", "1e-9"])
+            b.overwritten("--reopt-time ")  # a later value replaces an earlier one (argparse: the last wins)
             _set_option(opts, "--reopt-time", v)
             if rng.random() < 0.5:
                 _set_option(opts, "--policy", "reoptimise")
@@ -993,6 +998,7 @@ def cli_mutation(b: Bundle, rng: random.Random) -> None:
         elif choice < 0.75:
             v = rng.choice(["25:00", "", "nan", "12:00", "21:00", "09:00", "02:30", "0001-01-01T02:00:00+14:00",
                             "2026-11-23T02:00:00", "22:59", "07:14"])
+            b.overwritten("--now ")  # a later value replaces an earlier one (argparse: the last wins)
             _set_option(opts, "--now", v)
             b.notes.append(f"--now {v!r}")
         elif choice < 0.85:
@@ -1011,23 +1017,27 @@ def cli_mutation(b: Bundle, rng: random.Random) -> None:
     elif c == "simulate":
         if choice < 0.3:
             v = rng.choice(["0", "-1"])
+            b.overwritten("--nights ")  # a later value replaces an earlier one (argparse: the last wins)
             _set_option(opts, "--nights", v)
             b.notes.append(f"--nights {v}")
             b.expect_invalid()
         elif choice < 0.6:
             v = rng.choice(["0", "a", "", "2,,3", "-1", "1"])
+            b.overwritten("--nurses ")  # a later value replaces an earlier one (argparse: the last wins)
             _set_option(opts, "--nurses", v)
             b.notes.append(f"--nurses {v!r}")
             if v not in ("2,,3", "1"):
                 b.expect_invalid()
         elif choice < 0.8:
             v = rng.choice(["-1", "nan", "inf", "0"])
+            b.overwritten("--calls-per-night ")  # a later value replaces an earlier one (argparse: the last wins)
             _set_option(opts, "--calls-per-night", v)
             b.notes.append(f"--calls-per-night {v}")
             if v != "0":
                 b.expect_invalid()
         elif choice < 0.9:
             v = rng.choice(["-1", "0"])
+            b.overwritten("--reopt-nights ")  # a later value replaces an earlier one (argparse: the last wins)
             _set_option(opts, "--reopt-nights", v)
             b.notes.append(f"--reopt-nights {v}")
         else:
