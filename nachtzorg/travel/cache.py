@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import write_bytes
-from ..exceptions import TravelError
+from ..exceptions import InputError, TravelError
 from ..model import LatLon
 from .base import TravelMatrix, TravelProvider
 
@@ -87,5 +87,5 @@ class CachedTravel:
         np.savez_compressed(buf, duration_s=m.duration_s, distance_m=m.distance_m)
         try:
             write_bytes(path, buf.getvalue())
-        except OSError as e:  # a full or read-only disk must not stop the night's plan
+        except (OSError, InputError) as e:  # a full or read-only disk must not stop the night's plan
             log.warning("travel cache: cannot write %s (%s); continuing without it", path, e)

@@ -28,7 +28,7 @@ import networkx as nx
 import numpy as np
 
 from ..atomic import write_bytes
-from ..exceptions import TravelError
+from ..exceptions import InputError, TravelError
 from ..model import LatLon, RoadGraphSettings
 from .base import EARTH_RADIUS_M, TravelMatrix, haversine_m
 
@@ -376,7 +376,7 @@ class RoadGraphFile:
             np.savez_compressed(buf, **arrays)
             try:
                 write_bytes(path, buf.getvalue())
-            except OSError as e:
+            except (OSError, InputError) as e:
                 log.warning("road graph cache: cannot write %s (%s)", path, e)
         return travel
 
