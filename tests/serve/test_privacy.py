@@ -45,10 +45,10 @@ def _exercise(svc: Service) -> tuple[list[str], str]:
     texts.append(svc.post(shift, n + "/events", {"kind": "started", "ref": ref, "at": "23:45"}).text)
     # bad input around the secret field: never echoed
     bad = json.loads(json.dumps(svc._night_data["scenario"]))
-    bad["clients"][0]["key_safe_code"] = 4711
+    bad["clients"][0]["key_safe_code"] = 4711930258  # a number no id, time or hash holds by chance
     bad["clients"][1]["keysafe"] = "KSC-777-SECRET"
     r = svc.post("planner", "/api/nights", {"scenario": bad})
-    assert r.status_code == 422 and "4711" not in r.text
+    assert r.status_code == 422 and "4711930258" not in r.text
     texts.append(r.text)
     wrong = svc.post(used_shifts(svc)[1], n + f"/nurses/{shift}/stops/{ref}/key-safe", idem=None)
     assert wrong.status_code == 404
@@ -72,7 +72,7 @@ def test_codes_nowhere_but_the_reveal(svc: Service, night_data: dict, caplog: py
     assert not re.search(SECRET_RE, caplog.text)
     assert not any(c.id in caplog.text for c in svc.scenario.clients)
     raw = _db_bytes(svc.data_dir)
-    assert raw and not re.search(SECRET_RE.encode(), raw) and b"4711" not in raw
+    assert raw and not re.search(SECRET_RE.encode(), raw) and b"4711930258" not in raw
     svc.client.close()
 
 
@@ -130,7 +130,7 @@ def test_server_log_output_has_no_client_data(tmp_path: Path, night_data: dict) 
             c.get(f"/api/nights/{night}/nurses/nope/route?client=cl-001", headers=h("n1"))
             code = c.post(f"/api/nights/{night}/nurses/{used}/stops/{ref}/key-safe", headers=h("n1"))
             assert code.status_code == 200 and re.fullmatch(SECRET_RE, code.json()["code"])
-            bad = dict(night_data["scenario"], clients=[dict(night_data["scenario"]["clients"][0], key_safe_code=4711)])
+            bad = dict(night_data["scenario"], clients=[dict(night_data["scenario"]["clients"][0], key_safe_code=4711930258)])
             c.post("/api/nights", json={"scenario": bad}, headers=h("pia", "p2"))
     finally:
         proc.terminate()
@@ -138,7 +138,7 @@ def test_server_log_output_has_no_client_data(tmp_path: Path, night_data: dict) 
         log.close()
     text = (tmp_path / "server.log").read_text()
     assert "POST /api/nights/{night_id}/nurses/{shift}/stops/{ref}/key-safe 200" in text
-    assert not re.search(SECRET_RE, text) and "4711" not in text
+    assert not re.search(SECRET_RE, text) and "4711930258" not in text
     assert not any(c["id"] in text for c in night_data["scenario"]["clients"])
     assert ref not in text and night not in text
     assert not re.search(SECRET_RE.encode(), _db_bytes(tmp_path))
