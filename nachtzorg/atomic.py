@@ -75,10 +75,11 @@ def check_writable_dir(directory: str | Path) -> Path:
         raise InputError(f"{d}: {parent} is not a directory")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise InputError(f"{d}: no permission to write in {parent}")
-    try:  # permissions can say yes where the file system says no (/proc, a read-only mount)
-        Path(tempfile.mkdtemp(prefix=".nachtzorg-probe-", dir=parent)).rmdir()
-    except OSError as e:
-        raise InputError(f"{d}: cannot be written there ({e.strerror or type(e).__name__})") from None
+    if not d.exists():  # permissions can say yes where the file system says no (/proc, a read-only mount)
+        try:
+            Path(tempfile.mkdtemp(prefix=".nachtzorg-probe-", dir=parent)).rmdir()
+        except OSError as e:
+            raise InputError(f"{d}: cannot be written there ({e.strerror or type(e).__name__})") from None
     return d
 
 
