@@ -519,8 +519,7 @@ def insertion_routes(problem: Problem) -> list[list[int]]:
     (see module docstring). Where delays cost (lateness, overtime), built twice, with positions
     priced by what their delay pushes onto later visits and by detour alone; the plan that
     serves more visits, then costs less by our own costing, is kept (each is better on some
-    nights: pricing the delays took the home-care benchmark's first plans from up to 6.9 times
-    the best known to at most 2.2)."""
+    nights; figures in ``benchmarks/README.md``)."""
     plans = []
     default = _prices_delays(problem)
     for price in (True, False) if _priced(problem) and default else (default,):
