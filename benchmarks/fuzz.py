@@ -545,13 +545,7 @@ def write_repro(case: Any, res: dict[str, Any], out: Path, kinds: list[str]) -> 
     d = out / "repro" / case.id
     if d.exists():
         shutil.rmtree(d)
-    d.mkdir(parents=True)
-    for sub in case.dirs:
-        (d / sub).mkdir(parents=True, exist_ok=True)
-    for rel, data in case.files.items():
-        p = d / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_bytes(data)
+    materialise(case, out / "repro")
     (d / "repro.sh").write_text("#!/bin/sh\n# inputs hold fake key-safe codes KSC-<n>-SECRET\n"
                                 f'cd "$(dirname "$0")" && exec nachtzorg {shlex.join(case.argv)}\n', encoding="utf-8")
     (d / "repro.sh").chmod(0o755)
