@@ -10,9 +10,12 @@ routes to the call's second, the policy decides (:func:`~nachtzorg.acute.dispatc
 the quick integer insertion), and a call no nurse can answer within its norm goes to the
 back-up team, whose response counts as ``backup_response_min``.
 
-The ``reoptimise`` policy runs an OR-Tools re-optimisation per call, deterministic by a
-solution limit (``reopt_solutions``), and only on the first ``reopt_nights`` nights (its rows
-say how many nights they cover); the quick policies run on all nights.
+The ``reoptimise`` policy runs an OR-Tools re-optimisation per call, stopped by a solution
+limit (``reopt_solutions``, deterministic) or by the dispatcher's time cap (``reopt_time_s``,
+default 1 s, as ``dispatch --reopt-time``), whichever comes first: on an over-full night a
+solution limit alone can take many seconds per call. A call where the cap binds can vary between
+runs. The policy runs only on the first ``reopt_nights`` nights (its rows say how many nights
+they cover); the quick policies run on all nights.
 
 Work fans out over any :class:`concurrent.futures.Executor` in chunks of nights; results are
 put back in input order, so the KPIs are identical for identical arguments.
@@ -95,12 +98,16 @@ class SimulationConfig:
     backup_response_min: float = 45.0
     reopt_nights: int = 20
     reopt_solutions: int = 15
+    #: Time cap per re-optimisation, seconds (the dispatcher's budget).
+    reopt_time_s: float = 1.0
     plan_solutions: int = 60
     chunk_nights: int = 25
 
     def __post_init__(self) -> None:
         if self.reopt_nights < 1 or self.reopt_solutions < 1 or self.plan_solutions < 1 or self.chunk_nights < 1:
             raise InputError("reopt_nights, reopt_solutions, plan_solutions and chunk_nights must be >= 1")
+        if not 0 < self.reopt_time_s <= 7 * 24 * 3600:
+            raise InputError(f"reopt_time_s must be above 0 and under a week (seconds), got {self.reopt_time_s!r}")
         if self.nights < 1:
             raise InputError(f"nights must be >= 1, got {self.nights}")
         if not self.team_sizes or min(self.team_sizes) < 1:
@@ -181,7 +188,8 @@ def _as_call(c: DrawnCall) -> AcuteCall:
 
 
 def simulate_one_night(start: LiveNight, calls: list[DrawnCall], policy: str, *, backup_response_s: int,
-                       travel: TravelProvider | None = None, reopt_solutions: int = 15) -> dict[str, int]:
+                       travel: TravelProvider | None = None, reopt_solutions: int = 15,
+                       reopt_time_s: float | None = 1.0) -> dict[str, int]:
     """Run one night of ``calls`` with ``policy`` from ``start`` (see module docstring); the
     night's KPIs in seconds and metres."""
     travel = travel or provider_for(start.scenario.travel, cache=False)
@@ -192,7 +200,7 @@ def simulate_one_night(start: LiveNight, calls: list[DrawnCall], policy: str, *,
             continue
         visit_calls += 1
         live = live.advance(c.received_s, travel)
-        dec = decide(live.with_call(_as_call(c), c.received_s), c.ref, travel, policy, reopt_time_s=None,
+        dec = decide(live.with_call(_as_call(c), c.received_s), c.ref, travel, policy, reopt_time_s=reopt_time_s,
                      reopt_solutions=reopt_solutions)
         if dec.chosen is None or dec.backup:
             backups += 1
@@ -247,7 +255,7 @@ def _run_chunk(chunk: _Chunk) -> list[dict[str, int]]:
     travel = provider_for(scenario.travel, cache=False)
     return [simulate_one_night(start, draw_calls(scenario, cfg.profile, cfg.seed, night), policy,
                                backup_response_s=int(round(cfg.backup_response_min * 60)), travel=travel,
-                               reopt_solutions=cfg.reopt_solutions)
+                               reopt_solutions=cfg.reopt_solutions, reopt_time_s=cfg.reopt_time_s)
             for night in nights]
 
 

@@ -99,7 +99,8 @@ def run_simulate(args: argparse.Namespace) -> int:
         profile = profile.scaled(args.calls_per_night)
     cfg = SimulationConfig(nights=args.nights, team_sizes=tuple(args.nurses),
                            policies=tuple(args.policy or ("nearest", "least_disruption")), seed=args.seed,
-                           profile=profile, reopt_nights=args.reopt_nights)
+                           profile=profile, reopt_nights=args.reopt_nights,
+                           reopt_time_s=positive_seconds(args.reopt_time, "--reopt-time"))
     try:
         executor = executor_for(args.workers, args.dask)
     except OSError as e:
@@ -140,6 +141,8 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--calls-per-night", type=float, default=None,
                    help="scale the hourly arrival profile to this many calls a night (default about 6)")
     p.add_argument("--reopt-nights", type=int, default=20, help="nights the reoptimise policy runs on")
+    p.add_argument("--reopt-time", type=float, default=1.0,
+                   help="time cap per re-optimisation of the reoptimise policy, seconds (as dispatch)")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--workers", type=int, default=1, help="processes on this machine")
     group.add_argument("--dask", metavar="ADDRESS", help="Dask scheduler address (tcp://host:8786)")

@@ -260,6 +260,11 @@ _STATUS = {0: "not_solved", 1: "success", 2: "no_solution_found", 3: "timeout", 
            6: "optimal"}
 
 
+def _ms_left(time_limit_s: float, t0: float) -> int:
+    """Milliseconds left of a budget started at ``t0`` (``perf_counter``), at least 10."""
+    return max(10, int((time_limit_s - (_time.perf_counter() - t0)) * 1000))
+
+
 def search(problem: Problem, params: SolveParams, initial: list[list[int]] | None = None) -> SolveResult:
     """One OR-Tools search (module docstring); routes per vehicle. Never trusted alone.
 
@@ -322,10 +327,10 @@ def search(problem: Problem, params: SolveParams, initial: list[list[int]] | Non
             tuning.first_solution == "auto" and (initial is not None or not is_plain(problem))):
         sp.first_solution_strategy = _FIRST[tuning.fallback_first_solution]
     if params.time_limit_s is not None:  # the budget covers model building and construction
-        left = params.time_limit_s - (_time.perf_counter() - t0)
-        d = Duration()
-        d.FromMilliseconds(max(10, int(left * 1000)))
-        sp.time_limit.CopyFrom(d)
+        # sp's limit starts with the search; reading a start plan into an assignment is a search
+        # of its own (a depth-first one over cumuls and breaks, which can run for minutes on
+        # routes OR-Tools cannot time), so a solver limit bounds it to the same budget.
+        model.routing.AddSearchMonitor(model.routing.solver().TimeLimit(_ms_left(params.time_limit_s, t0)))
     else:
         # Neither ILS nor GLS reliably stops at a solution limit on small problems (OR-Tools
         # 9.15): a branch count is a deterministic safety stop.
@@ -337,6 +342,10 @@ def search(problem: Problem, params: SolveParams, initial: list[list[int]] | Non
         start = model.assignment_from_routes(initial)
         if start is None:
             log.debug("initial routes rejected by OR-Tools; solving from scratch")
+    if params.time_limit_s is not None:
+        d = Duration()
+        d.FromMilliseconds(_ms_left(params.time_limit_s, t0))
+        sp.time_limit.CopyFrom(d)
     if initial is not None and start is not None:
         solution = routing.SolveFromAssignmentWithParameters(start, sp)
     elif ils:

@@ -38,6 +38,36 @@ def test_simulate_json_identical(capsys, small_plan_files):
     assert set(row["response_min"]) == {"p50", "p90", "p95"}
 
 
+@pytest.mark.parametrize("value", ["-1", "0", "nan", "inf"])
+def test_simulate_bad_reopt_time_exit_2(capsys, small_plan_files, value):
+    """simulate checks its re-optimisation cap as dispatch does: one line, exit 2."""
+    scen, _ = small_plan_files
+    assert main(["simulate", scen, "--nights", "1", "--policy", "reoptimise", "--reopt-time", value]) == 2
+    err = capsys.readouterr().err
+    assert "--reopt-time must be" in err and err.count("\n") == 1
+
+
+def test_simulate_reoptimise_on_an_over_full_night_ends(tmp_path):
+    """The fuzz campaign's hang: the reoptimise policy with 2-3 nurses on the 58-visit Assen night.
+
+    Each call's re-optimisation stops at the per-call cap; reading the start routes into OR-Tools
+    (a depth-first search of its own) used to run unbounded. The subprocess timeout is a hang guard
+    (the run took over 10 minutes before), not a speed claim.
+    """
+    import os
+    import subprocess
+    import sys
+
+    argv = [sys.executable, "-c", "import sys; from nachtzorg.cli import main; sys.exit(main(sys.argv[1:]))",
+            "simulate", SCEN, "--nights", "1", "--nurses", "2,3", "--seed", "19", "--policy", "reoptimise",
+            "--reopt-nights", "1", "--json"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr[-500:]
+    rows = json.loads(done.stdout)["results"]
+    assert [r["nurses"] for r in rows] == [2, 3] and all(r["policy"] == "reoptimise" for r in rows)
+
+
 def test_simulate_missing_file(capsys):
     """A missing scenario file exits 2 with one line."""
     assert main(["simulate", "/nope.json", "--nights", "1"]) == 2
