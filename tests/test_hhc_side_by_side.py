@@ -3,7 +3,6 @@ and the script's table and JSON carry every instance and solver."""
 
 from __future__ import annotations
 
-import functools
 import json
 from pathlib import Path
 
