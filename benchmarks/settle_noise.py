@@ -17,7 +17,8 @@ solver seed (the first two seeds are compared) and decomposes the difference bet
 * ``counts``: how many coalition nights differ in planned nurses, in the team, and in planned
   euros by more than EUR 1;
 * ``timing``: per seed, wall seconds of the pricing, of which routing (``coalition_costs``) and
-  readiness (``smallest_team``), measured in this process (``--workers 1``).
+  readiness (``smallest_team``) and its reference routing (``reference_routes``, where the code
+  has one), measured in this process (``--workers 1``).
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ def price(spec, scenarios, seed: int, workers: int) -> tuple[PeriodGame, dict, d
     """The priced period, its settlement JSON and the timing of one seed."""
     period = resolve_period(spec, scenarios)
     timer = Timer()
-    originals = {name: getattr(game_mod, name) for name in ("coalition_costs", "smallest_team")}
+    originals = {name: getattr(game_mod, name) for name in ("coalition_costs", "smallest_team", "reference_routes")
+                 if hasattr(game_mod, name)}
     for name, fn in originals.items():
         setattr(game_mod, name, timer.wrap(name, fn))
     executor = executor_for(workers=workers)
@@ -77,7 +79,8 @@ def price(spec, scenarios, seed: int, workers: int) -> tuple[PeriodGame, dict, d
     timing = {"seed": seed, "price_s": round(price_s, 1), "wall_s": round(time.perf_counter() - t, 1)}
     if workers <= 1:
         timing.update({"routing_s": round(timer.seconds.get("coalition_costs", 0.0), 1),
-                       "readiness_s": round(timer.seconds.get("smallest_team", 0.0), 1)})
+                       "readiness_s": round(timer.seconds.get("smallest_team", 0.0), 1),
+                       "reference_s": round(timer.seconds.get("reference_routes", 0.0), 1)})
     return pg, out, timing
 
 
@@ -125,6 +128,8 @@ def compare(a: PeriodGame, b: PeriodGame, out_a: dict, out_b: dict, top: int) ->
                 nights.append({"night": na.label, "weight": round(na.weight, 2), "coalition": coalition_key(s),
                                "planned_nurses": [ca.nurses_planned, cb.nurses_planned],
                                "team": [ca.nurses, cb.nurses],
+                               "reference_nurses": [getattr(ca, "nurses_reference", None),
+                                                    getattr(cb, "nurses_reference", None)],
                                "planned_eur": [round(ca.planned_eur, 2), round(cb.planned_eur, 2)],
                                "readiness_eur": [ca.readiness_eur, cb.readiness_eur],
                                "within_share": [round(ca.within_share, 3), round(cb.within_share, 3)],

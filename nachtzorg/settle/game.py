@@ -31,12 +31,19 @@ import numpy as np
 
 from ..model import Scenario
 from ..parallel import map_with_progress
-from ..problem import compile_scenario
+from ..problem import compile_scenario, restrict_tasks
 from ..sharing import CoalitionParams, Game, coalition_costs
 from ..solve import SolveParams
 from ..travel import provider_for
 from .period import MAX_ORGANISATIONS, Norm, Period, PeriodError, Readiness
-from .readiness import CallSource, call_profile, coalition_calls, smallest_team
+from .readiness import (
+    CallSource,
+    call_profile,
+    coalition_calls,
+    coalition_night,
+    smallest_team,
+)
+from .reference import reference_routes
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +72,7 @@ class CoalitionNight:
     visit_calls: int  # simulated calls that needed a visit (all call nights)
     norm_met: bool
     capped_by: str | None = None  # key of the larger coalition whose team size capped the search
+    nurses_reference: int = 0  # nurses of the reference routing readiness is judged against
 
 
 @dataclass
@@ -111,6 +119,7 @@ def price_night(job: NightJob) -> NightTable:
     active = frozenset(p for p in job.players if visits[p] > 0)
     no_routes: list[tuple[str, ...]] = [() for _ in night.shifts]
     routing: dict[Coalition, tuple[float, list[tuple[str, ...]]]] = {frozenset(): (0.0, no_routes)}
+    reference: dict[Coalition, list[tuple[str, ...]]] = {frozenset(): no_routes}
     repairs: list[tuple[str, float, float]] = []
     if active:
         sub = night.restricted_to(active)
@@ -119,10 +128,17 @@ def price_night(job: NightJob) -> NightTable:
         params = CoalitionParams(grand=grand)
         cg = coalition_costs(sub, params, progress=False)
         p = compile_scenario(sub).problem
+
+        def as_refs(routes: list[list[int]]) -> list[tuple[str, ...]]:
+            return [tuple(p.task_ids[int(p.node_task[n])] for n in r) for r in routes]
+
         for s, c in cg.costs.items():
-            refs = [tuple(p.task_ids[int(p.node_task[n])] for n in r) for r in c.routes]
-            routing[s] = (c.cost_eur, refs)
+            routing[s] = (c.cost_eur, as_refs(c.routes))
         repairs = [(coalition_key(c), a, b) for c, a, b in cg.repaired]
+        org_of_task = [org_of[v.client] for v in sub.visits]
+        for s in cg.costs:
+            r, node_map = restrict_tasks(p, [t for t, o in enumerate(org_of_task) if o in s])
+            reference[s] = as_refs([[int(node_map[n]) for n in route] for route in reference_routes(r)])
     travel = provider_for(night.travel, cache=False)
     by_org = {s.org: s for s in job.sources}
     table: dict[Coalition, CoalitionNight] = {}
@@ -133,12 +149,16 @@ def price_night(job: NightJob) -> NightTable:
         supers = [s | {e} for e in job.players if e not in s]
         cap_of = min(supers, key=lambda t: (table[t].nurses, coalition_key(t))) if supers else None
         cap = table[cap_of].nurses if cap_of is not None else None
-        trial, met = smallest_team(night, s, refs, calls, job.readiness, job.norm, travel, cap=cap)
+        ref = reference[s & active]
+        trial, met = smallest_team(night, s, ref, calls, job.readiness, job.norm, travel, cap=cap)
         capped = None
         if not met and cap_of is not None and trial.nurses >= cap:
             capped, met = coalition_key(cap_of), table[cap_of].norm_met
-        table[s] = CoalitionNight(planned_eur, sum(1 for r in refs if r), trial.nurses, round(trial.idle_eur, 2),
-                                  trial.share, trial.visit_calls, met, capped)
+        planned = sum(1 for r in refs if r)
+        team = max(trial.nurses, planned)  # the searched plan may use more nurses than the reference
+        _, _, idle_eur = coalition_night(night, s, refs, team)
+        table[s] = CoalitionNight(planned_eur, planned, team, round(idle_eur, 2), trial.share, trial.visit_calls,
+                                  met, capped, sum(1 for r in ref if r))
     return NightTable(job.index, job.label, job.weight, table, visits, care, repairs, time.perf_counter() - t0)
 
 
