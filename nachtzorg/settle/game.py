@@ -31,9 +31,11 @@ import numpy as np
 
 from ..model import Scenario
 from ..parallel import map_with_progress
-from ..problem import compile_scenario, restrict_tasks
+from ..problem import compile_scenario, restrict_tasks, units_to_eur
+from ..schedule import service_cost
 from ..sharing import CoalitionParams, Game, coalition_costs
 from ..solve import SolveParams
+from ..solve.fleet import left_over
 from ..travel import provider_for
 from .period import MAX_ORGANISATIONS, Norm, Period, PeriodError, Readiness
 from .readiness import (
@@ -118,8 +120,9 @@ def price_night(job: NightJob) -> NightTable:
         care[org_of[v.client]] += v.duration_min * v.nurses
     active = frozenset(p for p in job.players if visits[p] > 0)
     no_routes: list[tuple[str, ...]] = [() for _ in night.shifts]
-    routing: dict[Coalition, tuple[float, list[tuple[str, ...]]]] = {frozenset(): (0.0, no_routes)}
-    reference: dict[Coalition, list[tuple[str, ...]]] = {frozenset(): no_routes}
+    # coalition -> (planned EUR, visits left out, routes as visit ids per shift of the night)
+    routing: dict[Coalition, tuple[float, int, list[tuple[str, ...]]]] = {frozenset(): (0.0, 0, no_routes)}
+    reference: dict[Coalition, tuple[float, int, list[tuple[str, ...]]]] = {frozenset(): (0.0, 0, no_routes)}
     repairs: list[tuple[str, float, float]] = []
     if active:
         sub = night.restricted_to(active)
@@ -133,32 +136,40 @@ def price_night(job: NightJob) -> NightTable:
             return [tuple(p.task_ids[int(p.node_task[n])] for n in r) for r in routes]
 
         for s, c in cg.costs.items():
-            routing[s] = (c.cost_eur, as_refs(c.routes))
+            routing[s] = (c.cost_eur, c.unserved, as_refs(c.routes))
         repairs = [(coalition_key(c), a, b) for c, a, b in cg.repaired]
         org_of_task = [org_of[v.client] for v in sub.visits]
         for s in cg.costs:
             r, node_map = restrict_tasks(p, [t for t, o in enumerate(org_of_task) if o in s])
-            reference[s] = as_refs([[int(node_map[n]) for n in route] for route in reference_routes(r)])
+            ref_routes = reference_routes(r)
+            reference[s] = (round(units_to_eur(service_cost(r, ref_routes)), 2), left_over(r, ref_routes),
+                            as_refs([[int(node_map[n]) for n in route] for route in ref_routes]))
     travel = provider_for(night.travel, cache=False)
     by_org = {s.org: s for s in job.sources}
     table: dict[Coalition, CoalitionNight] = {}
     for s in all_coalitions(job.players):
-        planned_eur, refs = routing[s & active]
+        searched = routing[s & active]
         calls = [coalition_calls(night, [by_org[o] for o in sorted(s) if o in by_org], job.readiness, job.norm,
                                  job.index, j) for j in range(job.readiness.simulated_nights)]
         supers = [s | {e} for e in job.players if e not in s]
         cap_of = min(supers, key=lambda t: (table[t].nurses, coalition_key(t))) if supers else None
         cap = table[cap_of].nurses if cap_of is not None else None
         ref = reference[s & active]
-        trial, met = smallest_team(night, s, ref, calls, job.readiness, job.norm, travel, cap=cap)
+        trial, met = smallest_team(night, s, ref[2], calls, job.readiness, job.norm, travel, cap=cap)
         capped = None
         if not met and cap_of is not None and trial.nurses >= cap:
             capped, met = coalition_key(cap_of), table[cap_of].norm_met
-        planned = sum(1 for r in refs if r)
-        team = max(trial.nurses, planned)  # the searched plan may use more nurses than the reference
-        _, _, idle_eur = coalition_night(night, s, refs, team)
-        table[s] = CoalitionNight(planned_eur, planned, team, round(idle_eur, 2), trial.share, trial.visit_calls,
-                                  met, capped, sum(1 for r in ref if r))
+        # The team: the readiness team, or the searched plan's nurses where that plan uses more.
+        team = max(trial.nurses, sum(1 for r in searched[2] if r))
+        # Its visits by the cheaper of the two plans once the team's idle nurses are paid (the
+        # reference plan fits the team: the readiness search starts at its nurses).
+        options = []
+        for planned_eur, left_out, refs in (searched, ref):
+            _, _, idle_eur = coalition_night(night, s, refs, team)
+            options.append((left_out, planned_eur + idle_eur, planned_eur, round(idle_eur, 2), refs))
+        _, _, planned_eur, idle_eur, refs = min(options, key=lambda o: o[:2])
+        table[s] = CoalitionNight(planned_eur, sum(1 for r in refs if r), team, idle_eur, trial.share,
+                                  trial.visit_calls, met, capped, sum(1 for r in ref[2] if r))
     return NightTable(job.index, job.label, job.weight, table, visits, care, repairs, time.perf_counter() - t0)
 
 
