@@ -4,14 +4,19 @@ yearly fixed items it would carry alone.
 Per night (one job, so nights fan out over workers or a Dask cluster):
 
 1. **Planned visits**: :func:`~nachtzorg.sharing.coalition_costs` prices every coalition of the
-   organisations with visits that night by routing (with its consistency repair). A coalition
-   without visits that night has no routing cost.
+   organisations with visits that night by routing (with its consistency repair), in
+   :data:`SOLVES_PER_NIGHT` independent solves with disjoint seeds; each coalition keeps its
+   cheapest plan. A coalition without visits that night has no routing cost.
 2. **Acute readiness**: top-down by coalition size, the smallest team that also reaches the
-   coalition's own calls within the norm (:func:`~nachtzorg.settle.readiness.smallest_team`);
-   the nurses beyond those of the routing plan wait idle and cost their shift. The repair
-   extends to readiness: a coalition never needs more nurses than a larger coalition that
-   contains it (its calls and visits are part of the larger one's), so a search stops there and
-   the cap is recorded.
+   coalition's own calls within the norm (:func:`~nachtzorg.settle.readiness.smallest_team`),
+   judged against the coalition's reference routing (:mod:`~nachtzorg.settle.reference`: the
+   same routes whatever the solver seed, so that a borderline night does not flip with the
+   searched routes). The team is that many nurses, or the searched plan's nurses where that
+   plan uses more; its visits go by the cheaper of the searched and the reference plan once the
+   team's idle nurses are paid (fewest visits left out first), and the nurses beyond that plan's
+   wait idle and cost their shift. The repair extends to readiness: a coalition never needs
+   more nurses than a larger coalition that contains it (its calls and visits are part of the
+   larger one's), so a search stops there and the cap is recorded.
 
 Over the period: ``c(S) = sum over nights of weight * (planned + readiness) + fixed(S)`` with
 ``fixed(S)`` = cars for the largest night team of S plus every yearly item (items marked
@@ -50,6 +55,11 @@ from .reference import reference_routes
 log = logging.getLogger(__name__)
 
 Coalition = frozenset[str]
+
+#: Independent routing solves of a night's coalitions (seeds ``seed * SOLVES_PER_NIGHT + i``);
+#: each coalition keeps its cheapest plan (fewest visits left out, then euros), so that one
+#: search's luck on a borderline night moves a coalition's yearly value less.
+SOLVES_PER_NIGHT = 2
 
 
 def coalition_key(coalition: Sequence[str] | frozenset[str]) -> str:
@@ -106,6 +116,7 @@ class NightJob:
     time_limit_s: float
     seed: int
     solution_limit: int | None = None
+    solves: int = SOLVES_PER_NIGHT
 
 
 def price_night(job: NightJob) -> NightTable:
@@ -126,20 +137,25 @@ def price_night(job: NightJob) -> NightTable:
     repairs: list[tuple[str, float, float]] = []
     if active:
         sub = night.restricted_to(active)
-        grand = (SolveParams(time_limit_s=None, solution_limit=job.solution_limit, seed=job.seed)
-                 if job.solution_limit else SolveParams(time_limit_s=job.time_limit_s, seed=job.seed))
-        params = CoalitionParams(grand=grand)
-        cg = coalition_costs(sub, params, progress=False)
+        games = []
+        for i in range(job.solves):  # disjoint seeds per solver seed: seed * solves + i
+            seed = job.seed * job.solves + i
+            grand = (SolveParams(time_limit_s=None, solution_limit=job.solution_limit, seed=seed)
+                     if job.solution_limit else SolveParams(time_limit_s=job.time_limit_s, seed=seed))
+            games.append(coalition_costs(sub, CoalitionParams(grand=grand), progress=False))
         p = compile_scenario(sub).problem
 
         def as_refs(routes: list[list[int]]) -> list[tuple[str, ...]]:
             return [tuple(p.task_ids[int(p.node_task[n])] for n in r) for r in routes]
 
-        for s, c in cg.costs.items():
+        for s in games[0].costs:
+            c = min((g.costs[s] for g in games), key=lambda c: (c.unserved, c.cost_eur))
             routing[s] = (c.cost_eur, c.unserved, as_refs(c.routes))
-        repairs = [(coalition_key(c), a, b) for c, a, b in cg.repaired]
+            if c.repaired_from is not None:
+                repairs.append((coalition_key(s), c.solved_cost_eur, c.cost_eur))
+        repairs.sort(key=lambda r: (r[0].count(","), r[0]))
         org_of_task = [org_of[v.client] for v in sub.visits]
-        for s in cg.costs:
+        for s in games[0].costs:
             r, node_map = restrict_tasks(p, [t for t, o in enumerate(org_of_task) if o in s])
             ref_routes = reference_routes(r)
             reference[s] = (round(units_to_eur(service_cost(r, ref_routes)), 2), left_over(r, ref_routes),
