@@ -131,9 +131,11 @@ def price_night(job: NightJob) -> NightTable:
         care[org_of[v.client]] += v.duration_min * v.nurses
     active = frozenset(p for p in job.players if visits[p] > 0)
     no_routes: list[tuple[str, ...]] = [() for _ in night.shifts]
-    # coalition -> (planned EUR, visits left out, routes as visit ids per shift of the night)
-    routing: dict[Coalition, tuple[float, int, list[tuple[str, ...]]]] = {frozenset(): (0.0, 0, no_routes)}
-    reference: dict[Coalition, tuple[float, int, list[tuple[str, ...]]]] = {frozenset(): (0.0, 0, no_routes)}
+    # A plan of a coalition's visits: (planned EUR, visits left out, routes as visit ids per shift
+    # of the night, (solved, repaired) EUR where the consistency repair changed it).
+    Planned = tuple[float, int, list[tuple[str, ...]], tuple[float, float] | None]
+    routing: dict[Coalition, list[Planned]] = {frozenset(): [(0.0, 0, no_routes, None)]}  # one per solve
+    reference: dict[Coalition, Planned] = {frozenset(): (0.0, 0, no_routes, None)}
     repairs: list[tuple[str, float, float]] = []
     if active:
         sub = night.restricted_to(active)
@@ -149,22 +151,19 @@ def price_night(job: NightJob) -> NightTable:
             return [tuple(p.task_ids[int(p.node_task[n])] for n in r) for r in routes]
 
         for s in games[0].costs:
-            c = min((g.costs[s] for g in games), key=lambda c: (c.unserved, c.cost_eur))
-            routing[s] = (c.cost_eur, c.unserved, as_refs(c.routes))
-            if c.repaired_from is not None:
-                repairs.append((coalition_key(s), c.solved_cost_eur, c.cost_eur))
-        repairs.sort(key=lambda r: (r[0].count(","), r[0]))
+            routing[s] = [(c.cost_eur, c.unserved, as_refs(c.routes),
+                           None if c.repaired_from is None else (c.solved_cost_eur, c.cost_eur))
+                          for c in (g.costs[s] for g in games)]
         org_of_task = [org_of[v.client] for v in sub.visits]
         for s in games[0].costs:
             r, node_map = restrict_tasks(p, [t for t, o in enumerate(org_of_task) if o in s])
             ref_routes = reference_routes(r)
             reference[s] = (round(units_to_eur(service_cost(r, ref_routes)), 2), left_over(r, ref_routes),
-                            as_refs([[int(node_map[n]) for n in route] for route in ref_routes]))
+                            as_refs([[int(node_map[n]) for n in route] for route in ref_routes]), None)
     travel = provider_for(night.travel, cache=False)
     by_org = {s.org: s for s in job.sources}
     table: dict[Coalition, CoalitionNight] = {}
     for s in all_coalitions(job.players):
-        searched = routing[s & active]
         calls = [coalition_calls(night, [by_org[o] for o in sorted(s) if o in by_org], job.readiness, job.norm,
                                  job.index, j) for j in range(job.readiness.simulated_nights)]
         supers = [s | {e} for e in job.players if e not in s]
@@ -175,17 +174,20 @@ def price_night(job: NightJob) -> NightTable:
         capped = None
         if not met and cap_of is not None and trial.nurses >= cap:
             capped, met = coalition_key(cap_of), table[cap_of].norm_met
-        # The team: the readiness team, or the searched plan's nurses where that plan uses more.
-        team = max(trial.nurses, sum(1 for r in searched[2] if r))
-        # Its visits by the cheaper of the two plans once the team's idle nurses are paid (the
-        # reference plan fits the team: the readiness search starts at its nurses).
+        # Each plan (every solve's, and the reference, which fits the readiness team: its search
+        # starts at the reference's nurses) with its team: the readiness team, or the plan's
+        # nurses where it uses more, the idle nurses paid. The cheapest is the night's value.
         options = []
-        for planned_eur, left_out, refs in (searched, ref):
+        for planned_eur, left_out, refs, repair in (*routing[s & active], ref):
+            team = max(trial.nurses, sum(1 for r in refs if r))
             _, _, idle_eur = coalition_night(night, s, refs, team)
-            options.append((left_out, planned_eur + idle_eur, planned_eur, round(idle_eur, 2), refs))
-        _, _, planned_eur, idle_eur, refs = min(options, key=lambda o: o[:2])
+            options.append((left_out, planned_eur + idle_eur, planned_eur, round(idle_eur, 2), refs, team, repair))
+        _, _, planned_eur, idle_eur, refs, team, repair = min(options, key=lambda o: o[:2])
+        if repair is not None and s <= active:
+            repairs.append((coalition_key(s), *repair))
         table[s] = CoalitionNight(planned_eur, sum(1 for r in refs if r), team, idle_eur, trial.share,
                                   trial.visit_calls, met, capped, sum(1 for r in ref[2] if r))
+    repairs.sort(key=lambda r: (r[0].count(","), r[0]))
     return NightTable(job.index, job.label, job.weight, table, visits, care, repairs, time.perf_counter() - t0)
 
 
