@@ -15,8 +15,8 @@ Per night (one job, so nights fan out over workers or a Dask cluster):
    plan uses more; its visits go by the cheaper of the searched and the reference plan once the
    team's idle nurses are paid (fewest visits left out first), and the nurses beyond that plan's
    wait idle and cost their shift. The repair extends to readiness: a coalition never needs
-   more nurses than a larger coalition that contains it (its calls and visits are part of the
-   larger one's), so a search stops there and the cap is recorded.
+   more nurses than the readiness team of a larger coalition that contains it (its calls and
+   visits are part of the larger one's), so a search stops there and the cap is recorded.
 
 Over the period: ``c(S) = sum over nights of weight * (planned + readiness) + fixed(S)`` with
 ``fixed(S)`` = cars for the largest night team of S plus every yearly item (items marked
@@ -163,14 +163,18 @@ def price_night(job: NightJob) -> NightTable:
     travel = provider_for(night.travel, cache=False)
     by_org = {s.org: s for s in job.sources}
     table: dict[Coalition, CoalitionNight] = {}
+    ready: dict[Coalition, int] = {}  # readiness team (nurses) on the reference plan
     for s in all_coalitions(job.players):
         calls = [coalition_calls(night, [by_org[o] for o in sorted(s) if o in by_org], job.readiness, job.norm,
                                  job.index, j) for j in range(job.readiness.simulated_nights)]
+        # The cap: a larger coalition's readiness team (with its reference plan it serves S's visits
+        # too and reaches S's calls), not its final team, which may follow a searched plan's nurses.
         supers = [s | {e} for e in job.players if e not in s]
-        cap_of = min(supers, key=lambda t: (table[t].nurses, coalition_key(t))) if supers else None
-        cap = table[cap_of].nurses if cap_of is not None else None
+        cap_of = min(supers, key=lambda t: (ready[t], coalition_key(t))) if supers else None
+        cap = ready[cap_of] if cap_of is not None else None
         ref = reference[s & active]
         trial, met = smallest_team(night, s, ref[2], calls, job.readiness, job.norm, travel, cap=cap)
+        ready[s] = trial.nurses
         capped = None
         if not met and cap_of is not None and trial.nurses >= cap:
             capped, met = coalition_key(cap_of), table[cap_of].norm_met
