@@ -5,16 +5,16 @@ Per night (one job, so nights fan out over workers or a Dask cluster):
 
 1. **Planned visits**: :func:`~nachtzorg.sharing.coalition_costs` prices every coalition of the
    organisations with visits that night by routing (with its consistency repair), in
-   :data:`SOLVES_PER_NIGHT` independent solves with disjoint seeds; each coalition keeps its
-   cheapest plan. A coalition without visits that night has no routing cost.
+   :data:`SOLVES_PER_NIGHT` independent solves with disjoint seeds (every solve's plan is a
+   candidate, step 2). A coalition without visits that night has no routing cost.
 2. **Acute readiness**: top-down by coalition size, the smallest team that also reaches the
    coalition's own calls within the norm (:func:`~nachtzorg.settle.readiness.smallest_team`),
    judged against the coalition's reference routing (:mod:`~nachtzorg.settle.reference`: the
    same routes whatever the solver seed, so that a borderline night does not flip with the
-   searched routes). The team is that many nurses, or the searched plan's nurses where that
-   plan uses more; its visits go by the cheaper of the searched and the reference plan once the
-   team's idle nurses are paid (fewest visits left out first), and the nurses beyond that plan's
-   wait idle and cost their shift. The repair extends to readiness: a coalition never needs
+   searched routes). Each candidate plan (every solve's, and the reference) has its team: that
+   many nurses, or the plan's nurses where it uses more; the nurses beyond the plan's wait idle
+   and cost their shift. The coalition's night is the cheapest candidate with its team (fewest
+   visits left out first). The repair extends to readiness: a coalition never needs
    more nurses than the readiness team of a larger coalition that contains it (its calls and
    visits are part of the larger one's), so a search stops there and the cap is recorded.
 
@@ -57,8 +57,8 @@ log = logging.getLogger(__name__)
 Coalition = frozenset[str]
 
 #: Independent routing solves of a night's coalitions (seeds ``seed * SOLVES_PER_NIGHT + i``);
-#: each coalition keeps its cheapest plan (fewest visits left out, then euros), so that one
-#: search's luck on a borderline night moves a coalition's yearly value less.
+#: each coalition's night is the cheapest of their plans (and the reference) with its team, so
+#: that one search's luck on a borderline night moves a coalition's yearly value less.
 SOLVES_PER_NIGHT = 2
 
 
