@@ -51,3 +51,26 @@ def test_readiness_does_not_follow_the_searched_routes(tiny_period_path, monkeyp
                 (ca.within_share, ca.visit_calls, ca.nurses_reference), key
             # the team: the readiness team, or the searched plan's nurses where it uses more
             assert ca.nurses == max(cb.nurses, ca.nurses_planned), key
+
+
+def test_each_night_is_routed_in_independent_solves_with_disjoint_seeds(tiny_period_path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Solver seed s routes every night in SOLVES_PER_NIGHT solves seeded s * SOLVES_PER_NIGHT + i: two seeds never
+    share a solve, and the solver seed still drives every one of them."""
+    from nachtzorg.cli.settle import load_period
+
+    period = load_period(str(tiny_period_path))
+    true_costs = game_mod.coalition_costs
+    seen: list[int] = []
+
+    def recording(scenario, params, **kwargs):
+        seen.append(params.grand.seed)
+        return true_costs(scenario, params, **kwargs)
+
+    monkeypatch.setattr(game_mod, "coalition_costs", recording)
+    k = game_mod.SOLVES_PER_NIGHT
+    settle_period(period, seed=3, progress=False)
+    first = set(seen)
+    seen.clear()
+    settle_period(period, seed=4, progress=False)
+    assert first == set(range(3 * k, 4 * k)) and set(seen) == set(range(4 * k, 5 * k))
