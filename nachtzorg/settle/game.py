@@ -4,14 +4,19 @@ yearly fixed items it would carry alone.
 Per night (one job, so nights fan out over workers or a Dask cluster):
 
 1. **Planned visits**: :func:`~nachtzorg.sharing.coalition_costs` prices every coalition of the
-   organisations with visits that night by routing (with its consistency repair). A coalition
-   without visits that night has no routing cost.
+   organisations with visits that night by routing (with its consistency repair), in
+   :data:`SOLVES_PER_NIGHT` independent solves with disjoint seeds (every solve's plan is a
+   candidate, step 2). A coalition without visits that night has no routing cost.
 2. **Acute readiness**: top-down by coalition size, the smallest team that also reaches the
-   coalition's own calls within the norm (:func:`~nachtzorg.settle.readiness.smallest_team`);
-   the nurses beyond those of the routing plan wait idle and cost their shift. The repair
-   extends to readiness: a coalition never needs more nurses than a larger coalition that
-   contains it (its calls and visits are part of the larger one's), so a search stops there and
-   the cap is recorded.
+   coalition's own calls within the norm (:func:`~nachtzorg.settle.readiness.smallest_team`),
+   judged against the coalition's reference routing (:mod:`~nachtzorg.settle.reference`: the
+   same routes whatever the solver seed, so that a borderline night does not flip with the
+   searched routes). Each candidate plan (every solve's, and the reference) has its team: that
+   many nurses, or the plan's nurses where it uses more; the nurses beyond the plan's wait idle
+   and cost their shift. The coalition's night is the cheapest candidate with its team (fewest
+   visits left out first). The repair extends to readiness: a coalition never needs
+   more nurses than the readiness team of a larger coalition that contains it (its calls and
+   visits are part of the larger one's), so a search stops there and the cap is recorded.
 
 Over the period: ``c(S) = sum over nights of weight * (planned + readiness) + fixed(S)`` with
 ``fixed(S)`` = cars for the largest night team of S plus every yearly item (items marked
@@ -31,16 +36,30 @@ import numpy as np
 
 from ..model import Scenario
 from ..parallel import map_with_progress
-from ..problem import compile_scenario
+from ..problem import compile_scenario, restrict_tasks, units_to_eur
+from ..schedule import service_cost
 from ..sharing import CoalitionParams, Game, coalition_costs
 from ..solve import SolveParams
+from ..solve.fleet import left_over
 from ..travel import provider_for
 from .period import MAX_ORGANISATIONS, Norm, Period, PeriodError, Readiness
-from .readiness import CallSource, call_profile, coalition_calls, smallest_team
+from .readiness import (
+    CallSource,
+    call_profile,
+    coalition_calls,
+    coalition_night,
+    smallest_team,
+)
+from .reference import reference_routes
 
 log = logging.getLogger(__name__)
 
 Coalition = frozenset[str]
+
+#: Independent routing solves of a night's coalitions (seeds ``seed * SOLVES_PER_NIGHT + i``);
+#: each coalition's night is the cheapest of their plans (and the reference) with its team, so
+#: that one search's luck on a borderline night moves a coalition's yearly value less.
+SOLVES_PER_NIGHT = 2
 
 
 def coalition_key(coalition: Sequence[str] | frozenset[str]) -> str:
@@ -65,6 +84,7 @@ class CoalitionNight:
     visit_calls: int  # simulated calls that needed a visit (all call nights)
     norm_met: bool
     capped_by: str | None = None  # key of the larger coalition whose team size capped the search
+    nurses_reference: int = 0  # nurses of the reference routing readiness is judged against
 
 
 @dataclass
@@ -96,6 +116,7 @@ class NightJob:
     time_limit_s: float
     seed: int
     solution_limit: int | None = None
+    solves: int = SOLVES_PER_NIGHT
 
 
 def price_night(job: NightJob) -> NightTable:
@@ -110,35 +131,67 @@ def price_night(job: NightJob) -> NightTable:
         care[org_of[v.client]] += v.duration_min * v.nurses
     active = frozenset(p for p in job.players if visits[p] > 0)
     no_routes: list[tuple[str, ...]] = [() for _ in night.shifts]
-    routing: dict[Coalition, tuple[float, list[tuple[str, ...]]]] = {frozenset(): (0.0, no_routes)}
+    # A plan of a coalition's visits: (planned EUR, visits left out, routes as visit ids per shift
+    # of the night, (solved, repaired) EUR where the consistency repair changed it).
+    Planned = tuple[float, int, list[tuple[str, ...]], tuple[float, float] | None]
+    routing: dict[Coalition, list[Planned]] = {frozenset(): [(0.0, 0, no_routes, None)]}  # one per solve
+    reference: dict[Coalition, Planned] = {frozenset(): (0.0, 0, no_routes, None)}
     repairs: list[tuple[str, float, float]] = []
     if active:
         sub = night.restricted_to(active)
-        grand = (SolveParams(time_limit_s=None, solution_limit=job.solution_limit, seed=job.seed)
-                 if job.solution_limit else SolveParams(time_limit_s=job.time_limit_s, seed=job.seed))
-        params = CoalitionParams(grand=grand)
-        cg = coalition_costs(sub, params, progress=False)
+        games = []
+        for i in range(job.solves):  # disjoint seeds per solver seed: seed * solves + i
+            seed = job.seed * job.solves + i
+            grand = (SolveParams(time_limit_s=None, solution_limit=job.solution_limit, seed=seed)
+                     if job.solution_limit else SolveParams(time_limit_s=job.time_limit_s, seed=seed))
+            games.append(coalition_costs(sub, CoalitionParams(grand=grand), progress=False))
         p = compile_scenario(sub).problem
-        for s, c in cg.costs.items():
-            refs = [tuple(p.task_ids[int(p.node_task[n])] for n in r) for r in c.routes]
-            routing[s] = (c.cost_eur, refs)
-        repairs = [(coalition_key(c), a, b) for c, a, b in cg.repaired]
+
+        def as_refs(routes: list[list[int]]) -> list[tuple[str, ...]]:
+            return [tuple(p.task_ids[int(p.node_task[n])] for n in r) for r in routes]
+
+        for s in games[0].costs:
+            routing[s] = [(c.cost_eur, c.unserved, as_refs(c.routes),
+                           None if c.repaired_from is None else (c.solved_cost_eur, c.cost_eur))
+                          for c in (g.costs[s] for g in games)]
+        org_of_task = [org_of[v.client] for v in sub.visits]
+        for s in games[0].costs:
+            r, node_map = restrict_tasks(p, [t for t, o in enumerate(org_of_task) if o in s])
+            ref_routes = reference_routes(r)
+            reference[s] = (round(units_to_eur(service_cost(r, ref_routes)), 2), left_over(r, ref_routes),
+                            as_refs([[int(node_map[n]) for n in route] for route in ref_routes]), None)
     travel = provider_for(night.travel, cache=False)
     by_org = {s.org: s for s in job.sources}
     table: dict[Coalition, CoalitionNight] = {}
+    ready: dict[Coalition, int] = {}  # readiness team (nurses) on the reference plan
     for s in all_coalitions(job.players):
-        planned_eur, refs = routing[s & active]
         calls = [coalition_calls(night, [by_org[o] for o in sorted(s) if o in by_org], job.readiness, job.norm,
                                  job.index, j) for j in range(job.readiness.simulated_nights)]
+        # The cap: a larger coalition's readiness team (with its reference plan it serves S's visits
+        # too and reaches S's calls), not its final team, which may follow a searched plan's nurses.
         supers = [s | {e} for e in job.players if e not in s]
-        cap_of = min(supers, key=lambda t: (table[t].nurses, coalition_key(t))) if supers else None
-        cap = table[cap_of].nurses if cap_of is not None else None
-        trial, met = smallest_team(night, s, refs, calls, job.readiness, job.norm, travel, cap=cap)
+        cap_of = min(supers, key=lambda t: (ready[t], coalition_key(t))) if supers else None
+        cap = ready[cap_of] if cap_of is not None else None
+        ref = reference[s & active]
+        trial, met = smallest_team(night, s, ref[2], calls, job.readiness, job.norm, travel, cap=cap)
+        ready[s] = trial.nurses
         capped = None
         if not met and cap_of is not None and trial.nurses >= cap:
             capped, met = coalition_key(cap_of), table[cap_of].norm_met
-        table[s] = CoalitionNight(planned_eur, sum(1 for r in refs if r), trial.nurses, round(trial.idle_eur, 2),
-                                  trial.share, trial.visit_calls, met, capped)
+        # Each plan (every solve's, and the reference, which fits the readiness team: its search
+        # starts at the reference's nurses) with its team: the readiness team, or the plan's
+        # nurses where it uses more, the idle nurses paid. The cheapest is the night's value.
+        options = []
+        for planned_eur, left_out, refs, repair in (*routing[s & active], ref):
+            team = max(trial.nurses, sum(1 for r in refs if r))
+            _, _, idle_eur = coalition_night(night, s, refs, team)
+            options.append((left_out, planned_eur + idle_eur, planned_eur, round(idle_eur, 2), refs, team, repair))
+        _, _, planned_eur, idle_eur, refs, team, repair = min(options, key=lambda o: o[:2])
+        if repair is not None and s <= active:
+            repairs.append((coalition_key(s), *repair))
+        table[s] = CoalitionNight(planned_eur, sum(1 for r in refs if r), team, idle_eur, trial.share,
+                                  trial.visit_calls, met, capped, sum(1 for r in ref[2] if r))
+    repairs.sort(key=lambda r: (r[0].count(","), r[0]))
     return NightTable(job.index, job.label, job.weight, table, visits, care, repairs, time.perf_counter() - t0)
 
 

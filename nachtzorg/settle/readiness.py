@@ -1,12 +1,13 @@
 """Acute readiness: the smallest night team that serves a coalition's planned visits **and**
 reaches its own acute calls within the norm.
 
-A coalition's team is the routing plan of its planned visits (the nurses that plan uses) plus
+A coalition's team is a routing plan of its planned visits (the nurses that plan uses) plus
 idle nurses waiting at their start place; the readiness search starts at that many nurses
 (at least one: an organisation alone keeps a nurse awake all night however few visits it has)
 and adds one at a time until the simulated calls are reached within the norm often enough
 (:class:`~nachtzorg.settle.period.Norm`: ``share`` of the calls that need a visit within
-``minutes``), or ``max_extra_nurses`` are added.
+``minutes``), or ``max_extra_nurses`` are added. The period game runs it on the coalition's
+reference routing (:mod:`~nachtzorg.settle.reference`), not on the searched one.
 
 Calls: each organisation has its own seeded stream per simulated night
 (:func:`~nachtzorg.acute.simulate.draw_calls` on its clients' places, from every night of the
