@@ -14,7 +14,12 @@ Per night (one job, so nights fan out over workers or a Dask cluster):
    searched routes). Each candidate plan (every solve's, and the reference) has its team: that
    many nurses, or the plan's nurses where it uses more; the nurses beyond the plan's wait idle
    and cost their shift. The coalition's night is the cheapest candidate with its team (fewest
-   visits left out first). The repair extends to readiness: a coalition never needs
+   visits left out first). Where that plan uses more nurses than the readiness team (every
+   nurse beyond it is a shift the year pays for that night's weight), a search for a plan with
+   fewer nurses follows from it (:func:`fewer_nurses`: route elimination down to the readiness
+   team, :data:`FEWER_NURSES_S` seconds, seeded by the solver seed): whether a time-limited
+   solve happened to find the plan with a nurse fewer should not move a coalition's yearly
+   value by a shift times the night's weight. The repair extends to readiness: a coalition never needs
    more nurses than the readiness team of a larger coalition that contains it (its calls and
    visits are part of the larger one's), so a search stops there and the cap is recorded.
 
@@ -36,11 +41,11 @@ import numpy as np
 
 from ..model import Scenario
 from ..parallel import map_with_progress
-from ..problem import compile_scenario, restrict_tasks, units_to_eur
-from ..schedule import service_cost
+from ..problem import Problem, compile_scenario, restrict_tasks, units_to_eur
+from ..schedule import service_cost, total_cost
 from ..sharing import CoalitionParams, Game, coalition_costs
 from ..solve import SolveParams
-from ..solve.fleet import left_over
+from ..solve.fleet import left_over, minimise_routes
 from ..travel import provider_for
 from .period import MAX_ORGANISATIONS, Norm, Period, PeriodError, Readiness
 from .readiness import (
@@ -60,6 +65,25 @@ Coalition = frozenset[str]
 #: each coalition's night is the cheapest of their plans (and the reference) with its team, so
 #: that one search's luck on a borderline night moves a coalition's yearly value less.
 SOLVES_PER_NIGHT = 2
+
+#: Seconds of route elimination (:func:`fewer_nurses`) on a coalition night whose cheapest plan
+#: uses more nurses than its readiness team, in attempts of :data:`FEWER_NURSES_ATTEMPT_S` each
+#: (an attempt stops at its first cheaper plan: about 0.5 s where one exists).
+FEWER_NURSES_S = 2.0
+FEWER_NURSES_ATTEMPT_S = 1.0
+
+
+def fewer_nurses(problem: Problem, routes: list[list[int]], floor: int, seed: int,
+                 seconds: float = FEWER_NURSES_S) -> list[list[int]] | None:
+    """A plan of ``problem`` (node lists per vehicle) with fewer nurses than ``routes`` but not
+    fewer than ``floor``, cheaper by our own costing (:func:`~nachtzorg.solve.fleet.minimise_routes`
+    from ``routes``, ``seed`` driving the search, ``seconds`` in all), or ``None``."""
+    if sum(1 for r in routes if r) <= max(floor, 1):
+        return None
+    params = SolveParams(time_limit_s=FEWER_NURSES_ATTEMPT_S, seed=seed)
+    out, _, _, spared = minimise_routes(problem, routes, total_cost(problem, routes), params, seconds,
+                                        FEWER_NURSES_ATTEMPT_S, floor=max(floor, 1))
+    return out if spared > 0 else None
 
 
 def coalition_key(coalition: Sequence[str] | frozenset[str]) -> str:
@@ -85,6 +109,7 @@ class CoalitionNight:
     norm_met: bool
     capped_by: str | None = None  # key of the larger coalition whose team size capped the search
     nurses_reference: int = 0  # nurses of the reference routing readiness is judged against
+    nurses_spared: int = 0  # team nurses fewer by the search for fewer nurses (fewer_nurses)
 
 
 @dataclass
@@ -132,10 +157,12 @@ def price_night(job: NightJob) -> NightTable:
     active = frozenset(p for p in job.players if visits[p] > 0)
     no_routes: list[tuple[str, ...]] = [() for _ in night.shifts]
     # A plan of a coalition's visits: (planned EUR, visits left out, routes as visit ids per shift
-    # of the night, (solved, repaired) EUR where the consistency repair changed it).
-    Planned = tuple[float, int, list[tuple[str, ...]], tuple[float, float] | None]
-    routing: dict[Coalition, list[Planned]] = {frozenset(): [(0.0, 0, no_routes, None)]}  # one per solve
-    reference: dict[Coalition, Planned] = {frozenset(): (0.0, 0, no_routes, None)}
+    # of the night, (solved, repaired) EUR where the consistency repair changed it, routes as node
+    # lists of the coalition's restricted problem).
+    Planned = tuple[float, int, list[tuple[str, ...]], tuple[float, float] | None, list[list[int]]]
+    routing: dict[Coalition, list[Planned]] = {frozenset(): [(0.0, 0, no_routes, None, [])]}  # one per solve
+    reference: dict[Coalition, Planned] = {frozenset(): (0.0, 0, no_routes, None, [])}
+    restricted: dict[Coalition, tuple[Problem, np.ndarray]] = {}
     repairs: list[tuple[str, float, float]] = []
     if active:
         sub = night.restricted_to(active)
@@ -150,20 +177,22 @@ def price_night(job: NightJob) -> NightTable:
         def as_refs(routes: list[list[int]]) -> list[tuple[str, ...]]:
             return [tuple(p.task_ids[int(p.node_task[n])] for n in r) for r in routes]
 
-        for s in games[0].costs:
-            routing[s] = [(c.cost_eur, c.unserved, as_refs(c.routes),
-                           None if c.repaired_from is None else (c.solved_cost_eur, c.cost_eur))
-                          for c in (g.costs[s] for g in games)]
         org_of_task = [org_of[v.client] for v in sub.visits]
         for s in games[0].costs:
-            r, node_map = restrict_tasks(p, [t for t, o in enumerate(org_of_task) if o in s])
+            r, node_map = restricted[s] = restrict_tasks(p, [t for t, o in enumerate(org_of_task) if o in s])
+            own = {int(o): i for i, o in enumerate(node_map)}
+            routing[s] = [(c.cost_eur, c.unserved, as_refs(c.routes),
+                           None if c.repaired_from is None else (c.solved_cost_eur, c.cost_eur),
+                           [[own[n] for n in route] for route in c.routes])
+                          for c in (g.costs[s] for g in games)]
             ref_routes = reference_routes(r)
             reference[s] = (round(units_to_eur(service_cost(r, ref_routes)), 2), left_over(r, ref_routes),
-                            as_refs([[int(node_map[n]) for n in route] for route in ref_routes]), None)
+                            as_refs([[int(node_map[n]) for n in route] for route in ref_routes]), None, ref_routes)
     travel = provider_for(night.travel, cache=False)
     by_org = {s.org: s for s in job.sources}
     table: dict[Coalition, CoalitionNight] = {}
     ready: dict[Coalition, int] = {}  # readiness team (nurses) on the reference plan
+    fewer: dict[tuple[Coalition, int], Planned | None] = {}  # (visits' coalition, floor): fewer_nurses' plan
     for s in all_coalitions(job.players):
         calls = [coalition_calls(night, [by_org[o] for o in sorted(s) if o in by_org], job.readiness, job.norm,
                                  job.index, j) for j in range(job.readiness.simulated_nights)]
@@ -181,16 +210,30 @@ def price_night(job: NightJob) -> NightTable:
         # Each plan (every solve's, and the reference, which fits the readiness team: its search
         # starts at the reference's nurses) with its team: the readiness team, or the plan's
         # nurses where it uses more, the idle nurses paid. The cheapest is the night's value.
-        options = []
-        for planned_eur, left_out, refs, repair in (*routing[s & active], ref):
-            team = max(trial.nurses, sum(1 for r in refs if r))
+        def option(plan: Planned, s: Coalition = s, ready_team: int = trial.nurses) -> tuple:
+            planned_eur, left_out, refs, repair, routes = plan
+            team = max(ready_team, sum(1 for r in refs if r))
             _, _, idle_eur = coalition_night(night, s, refs, team)
-            options.append((left_out, planned_eur + idle_eur, planned_eur, round(idle_eur, 2), refs, team, repair))
-        _, _, planned_eur, idle_eur, refs, team, repair = min(options, key=lambda o: o[:2])
+            return left_out, planned_eur + idle_eur, planned_eur, round(idle_eur, 2), refs, team, repair, routes
+
+        best = min((option(plan) for plan in (*routing[s & active], ref)), key=lambda o: o[:2])
+        spared = 0
+        if best[5] > trial.nurses:  # nurses beyond the readiness team: search for a plan with fewer
+            at = (s & active, trial.nurses)
+            if at not in fewer:
+                fewer[at] = None
+                r, node_map = restricted[s & active]
+                plan = fewer_nurses(r, best[7], trial.nurses, job.seed * job.solves, FEWER_NURSES_S)
+                if plan is not None:
+                    fewer[at] = (round(units_to_eur(service_cost(r, plan)), 2), left_over(r, plan),
+                                 as_refs([[int(node_map[n]) for n in route] for route in plan]), None, plan)
+            if fewer[at] is not None and (alt := option(fewer[at]))[:2] < best[:2]:
+                spared, best = best[5] - alt[5], alt
+        _, _, planned_eur, idle_eur, refs, team, repair, _ = best
         if repair is not None and s <= active:
             repairs.append((coalition_key(s), *repair))
         table[s] = CoalitionNight(planned_eur, sum(1 for r in refs if r), team, idle_eur, trial.share,
-                                  trial.visit_calls, met, capped, sum(1 for r in ref[2] if r))
+                                  trial.visit_calls, met, capped, sum(1 for r in ref[2] if r), spared)
     repairs.sort(key=lambda r: (r[0].count(","), r[0]))
     return NightTable(job.index, job.label, job.weight, table, visits, care, repairs, time.perf_counter() - t0)
 
