@@ -15,10 +15,11 @@ solver seed (the first two seeds are compared) and decomposes the difference bet
 * ``coalition_nights``: every coalition night whose planned nurses, team, planned EUR or readiness EUR
   differ between the seeds (both values; the night's weight);
 * ``counts``: how many coalition nights differ in planned nurses, in the team, and in planned
-  euros by more than EUR 1;
+  euros by more than EUR 1; ``spared``: per seed, coalition nights whose team the search for
+  fewer nurses made smaller;
 * ``timing``: per seed, wall seconds of the pricing, of which routing (``coalition_costs``) and
-  readiness (``smallest_team``) and its reference routing (``reference_routes``, where the code
-  has one), measured in this process (``--workers 1``).
+  readiness (``smallest_team``), its reference routing (``reference_routes``) and the search for
+  fewer nurses (``fewer_nurses``), where the code has them, measured in this process (``--workers 1``).
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ def price(spec, scenarios, seed: int, workers: int) -> tuple[PeriodGame, dict, d
     """The priced period, its settlement JSON and the timing of one seed."""
     period = resolve_period(spec, scenarios)
     timer = Timer()
-    originals = {name: getattr(game_mod, name) for name in ("coalition_costs", "smallest_team", "reference_routes")
+    originals = {name: getattr(game_mod, name) for name in ("coalition_costs", "smallest_team", "reference_routes",
+                                                             "fewer_nurses")
                  if hasattr(game_mod, name)}
     for name, fn in originals.items():
         setattr(game_mod, name, timer.wrap(name, fn))
@@ -80,7 +82,8 @@ def price(spec, scenarios, seed: int, workers: int) -> tuple[PeriodGame, dict, d
     if workers <= 1:
         timing.update({"routing_s": round(timer.seconds.get("coalition_costs", 0.0), 1),
                        "readiness_s": round(timer.seconds.get("smallest_team", 0.0), 1),
-                       "reference_s": round(timer.seconds.get("reference_routes", 0.0), 1)})
+                       "reference_s": round(timer.seconds.get("reference_routes", 0.0), 1),
+                       "fewer_nurses_s": round(timer.seconds.get("fewer_nurses", 0.0), 1)})
     return pg, out, timing
 
 
@@ -134,6 +137,8 @@ def compare(a: PeriodGame, b: PeriodGame, out_a: dict, out_b: dict, top: int) ->
                                "readiness_eur": [ca.readiness_eur, cb.readiness_eur],
                                "within_share": [round(ca.within_share, 3), round(cb.within_share, 3)],
                                "capped_by": [ca.capped_by, cb.capped_by]})
+    counts["spared"] = [sum(getattr(c, "nurses_spared", 0) > 0 for n in g.nights for c in n.coalitions.values())
+                        for g in (a, b)]
     nights.sort(key=lambda r: (r["team"][0] == r["team"][1], -abs(r["planned_eur"][1] - r["planned_eur"][0])))
     return {"noise": noise(out_a, out_b), "target": 0.005,
             "allocations": {r: {"a": out_a["allocations"][r], "b": out_b["allocations"].get(r)}
