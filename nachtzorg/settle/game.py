@@ -45,7 +45,7 @@ from ..problem import Problem, compile_scenario, restrict_tasks, units_to_eur
 from ..schedule import service_cost, total_cost
 from ..sharing import CoalitionParams, Game, coalition_costs
 from ..solve import SolveParams
-from ..solve.fleet import left_over, minimise_routes
+from ..solve.fleet import eliminate_route, left_over, minimise_routes
 from ..travel import provider_for
 from .period import MAX_ORGANISATIONS, Norm, Period, PeriodError, Readiness
 from .readiness import (
@@ -73,13 +73,31 @@ FEWER_NURSES_S = 2.0
 FEWER_NURSES_ATTEMPT_S = 1.0
 
 
+#: With a solution limit, each attempt's search stops there, not at a time (a safety limit only).
+FEWER_NURSES_SAFETY_S = 60.0
+
+
 def fewer_nurses(problem: Problem, routes: list[list[int]], floor: int, seed: int,
-                 seconds: float = FEWER_NURSES_S) -> list[list[int]] | None:
+                 seconds: float = FEWER_NURSES_S, solution_limit: int | None = None) -> list[list[int]] | None:
     """A plan of ``problem`` (node lists per vehicle) with fewer nurses than ``routes`` but not
     fewer than ``floor``, cheaper by our own costing (:func:`~nachtzorg.solve.fleet.minimise_routes`
-    from ``routes``, ``seed`` driving the search, ``seconds`` in all), or ``None``."""
-    if sum(1 for r in routes if r) <= max(floor, 1):
+    from ``routes``, ``seed`` driving the search, ``seconds`` in all), or ``None``. With
+    ``solution_limit`` (the period's solver setting: a rerun gives the same plans) one nurse after
+    another by :func:`~nachtzorg.solve.eliminate_route`, each search stopping at that many
+    improving solutions; ``seconds`` > 0 only switches the search on."""
+    if sum(1 for r in routes if r) <= max(floor, 1) or seconds <= 0:
         return None
+    if solution_limit is not None:
+        params = SolveParams(time_limit_s=None, solution_limit=solution_limit, seed=seed)
+        out, cost = None, total_cost(problem, routes)
+        within = problem
+        while sum(1 for r in routes if r) > max(floor, 1):
+            step = eliminate_route(within, routes, cost, params, FEWER_NURSES_SAFETY_S)
+            if step is None:
+                break
+            routes, cost, within = step
+            out = routes
+        return out
     params = SolveParams(time_limit_s=FEWER_NURSES_ATTEMPT_S, seed=seed)
     out, _, _, spared = minimise_routes(problem, routes, total_cost(problem, routes), params, seconds,
                                         FEWER_NURSES_ATTEMPT_S, floor=max(floor, 1))
@@ -223,7 +241,8 @@ def price_night(job: NightJob) -> NightTable:
             if at not in fewer:
                 fewer[at] = None
                 r, node_map = restricted[s & active]
-                plan = fewer_nurses(r, best[7], trial.nurses, job.seed * job.solves, FEWER_NURSES_S)
+                plan = fewer_nurses(r, best[7], trial.nurses, job.seed * job.solves, FEWER_NURSES_S,
+                                     job.solution_limit)
                 if plan is not None:
                     fewer[at] = (round(units_to_eur(service_cost(r, plan)), 2), left_over(r, plan),
                                  as_refs([[int(node_map[n]) for n in route] for route in plan]), None, plan)

@@ -50,8 +50,20 @@ def test_fewer_nurses_takes_the_nurses_a_plan_does_not_need_off_down_to_the_floo
     assert out is not None and schedule_routes(p, out).feasible and left_over(p, out) == 0
     assert nurses(lean) <= nurses(out) < nurses(wasteful)
     assert total_cost(p, out) < total_cost(p, wasteful)
-    # nothing to search below the floor
+    # nothing to search below the floor, nor without seconds
     assert fewer_nurses(p, wasteful, floor=nurses(wasteful), seed=5) is None
+    assert fewer_nurses(p, wasteful, floor=nurses(lean), seed=5, seconds=0.0) is None
+
+
+def test_with_a_solution_limit_the_search_for_fewer_nurses_gives_the_same_plan_twice() -> None:
+    """The period's solution limit makes a rerun identical: so does this search under it."""
+    p = compile_scenario(Scenario.model_validate(night_data(True))).problem
+    lean = reference_routes(p)
+    wasteful = spread(p, lean)
+    first = fewer_nurses(p, wasteful, floor=nurses(lean), seed=5, solution_limit=20)
+    assert first is not None and left_over(p, first) == 0 and nurses(first) < nurses(wasteful)
+    assert total_cost(p, first) < total_cost(p, wasteful)
+    assert fewer_nurses(p, wasteful, floor=nurses(lean), seed=5, solution_limit=20) == first
 
 
 def test_a_plan_with_more_nurses_than_the_readiness_team_is_searched_for_fewer(
