@@ -662,7 +662,12 @@ def forbid_vehicle(problem: Problem, vehicle: int | Iterable[int], *, also: Iter
         others = np.ones(allowed.shape[1], dtype=bool)
         others[also] = False
         for nodes in problem.task_nodes:
-            rows = allowed[np.ix_(list(nodes), others)]
-            if rows.any(axis=1).all() and int(rows.any(axis=0).sum()) >= len(nodes):
+            if staffed(allowed[np.ix_(list(nodes), others)]):
                 allowed[np.ix_(list(nodes), also)] = False
     return _new(**{**_arrays(problem), "allowed": allowed})
+
+
+def staffed(allowed_rows: np.ndarray) -> bool:
+    """Whether a task's copies (rows of ``allowed``, one per copy) can all get a nurse: each copy
+    some vehicle, a two-nurse task two different ones."""
+    return bool(allowed_rows.any(axis=1).all()) and int(allowed_rows.any(axis=0).sum()) >= len(allowed_rows)

@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from itertools import combinations
+from typing import NamedTuple
 
 import numpy as np
 
@@ -162,6 +163,30 @@ class NightJob:
     solves: int = SOLVES_PER_NIGHT
 
 
+class _Planned(NamedTuple):
+    """A plan of a coalition's visits on one night."""
+
+    planned_eur: float
+    left_out: int  # visits left out
+    refs: list[tuple[str, ...]]  # visit ids per shift of the night
+    repair: tuple[float, float] | None  # (solved, repaired) EUR where the consistency repair changed it
+    routes: list[list[int]]  # node lists of the coalition's restricted problem
+
+
+class _Option(NamedTuple):
+    """A plan with its team (the readiness team, or the plan's nurses where it uses more)."""
+
+    left_out: int
+    total_eur: float  # planned plus the idle nurses' shifts
+    idle_eur: float
+    team: int
+    plan: _Planned
+
+    def key(self) -> tuple[int, float]:
+        """Fewest visits left out, then cheapest."""
+        return self.left_out, self.total_eur
+
+
 def price_night(job: NightJob) -> NightTable:
     """Worker: every coalition's planned and readiness cost on one night (module docstring)."""
     t0 = time.perf_counter()
@@ -174,12 +199,8 @@ def price_night(job: NightJob) -> NightTable:
         care[org_of[v.client]] += v.duration_min * v.nurses
     active = frozenset(p for p in job.players if visits[p] > 0)
     no_routes: list[tuple[str, ...]] = [() for _ in night.shifts]
-    # A plan of a coalition's visits: (planned EUR, visits left out, routes as visit ids per shift
-    # of the night, (solved, repaired) EUR where the consistency repair changed it, routes as node
-    # lists of the coalition's restricted problem).
-    Planned = tuple[float, int, list[tuple[str, ...]], tuple[float, float] | None, list[list[int]]]
-    routing: dict[Coalition, list[Planned]] = {frozenset(): [(0.0, 0, no_routes, None, [])]}  # one per solve
-    reference: dict[Coalition, Planned] = {frozenset(): (0.0, 0, no_routes, None, [])}
+    routing: dict[Coalition, list[_Planned]] = {frozenset(): [_Planned(0.0, 0, no_routes, None, [])]}  # per solve
+    reference: dict[Coalition, _Planned] = {frozenset(): _Planned(0.0, 0, no_routes, None, [])}
     restricted: dict[Coalition, tuple[Problem, np.ndarray]] = {}
     repairs: list[tuple[str, float, float]] = []
     if active:
@@ -195,22 +216,25 @@ def price_night(job: NightJob) -> NightTable:
         def as_refs(routes: list[list[int]]) -> list[tuple[str, ...]]:
             return [tuple(p.task_ids[int(p.node_task[n])] for n in r) for r in routes]
 
+        def planned(r: Problem, node_map: np.ndarray, routes: list[list[int]]) -> _Planned:
+            """Routes of a coalition's restricted problem ``r`` as a plan of the night."""
+            return _Planned(round(units_to_eur(service_cost(r, routes)), 2), left_over(r, routes),
+                            as_refs([[int(node_map[n]) for n in route] for route in routes]), None, routes)
+
         org_of_task = [org_of[v.client] for v in sub.visits]
         for s in games[0].costs:
             r, node_map = restricted[s] = restrict_tasks(p, [t for t, o in enumerate(org_of_task) if o in s])
             own = {int(o): i for i, o in enumerate(node_map)}
-            routing[s] = [(c.cost_eur, c.unserved, as_refs(c.routes),
-                           None if c.repaired_from is None else (c.solved_cost_eur, c.cost_eur),
-                           [[own[n] for n in route] for route in c.routes])
+            routing[s] = [_Planned(c.cost_eur, c.unserved, as_refs(c.routes),
+                                   None if c.repaired_from is None else (c.solved_cost_eur, c.cost_eur),
+                                   [[own[n] for n in route] for route in c.routes])
                           for c in (g.costs[s] for g in games)]
-            ref_routes = reference_routes(r)
-            reference[s] = (round(units_to_eur(service_cost(r, ref_routes)), 2), left_over(r, ref_routes),
-                            as_refs([[int(node_map[n]) for n in route] for route in ref_routes]), None, ref_routes)
+            reference[s] = planned(r, node_map, reference_routes(r))
     travel = provider_for(night.travel, cache=False)
     by_org = {s.org: s for s in job.sources}
     table: dict[Coalition, CoalitionNight] = {}
     ready: dict[Coalition, int] = {}  # readiness team (nurses) on the reference plan
-    fewer: dict[tuple[Coalition, int], Planned | None] = {}  # (visits' coalition, floor): fewer_nurses' plan
+    fewer: dict[tuple[Coalition, int], _Planned | None] = {}  # (visits' coalition, floor): fewer_nurses' plan
     for s in all_coalitions(job.players):
         calls = [coalition_calls(night, [by_org[o] for o in sorted(s) if o in by_org], job.readiness, job.norm,
                                  job.index, j) for j in range(job.readiness.simulated_nights)]
@@ -220,7 +244,7 @@ def price_night(job: NightJob) -> NightTable:
         cap_of = min(supers, key=lambda t: (ready[t], coalition_key(t))) if supers else None
         cap = ready[cap_of] if cap_of is not None else None
         ref = reference[s & active]
-        trial, met = smallest_team(night, s, ref[2], calls, job.readiness, job.norm, travel, cap=cap)
+        trial, met = smallest_team(night, s, ref.refs, calls, job.readiness, job.norm, travel, cap=cap)
         ready[s] = trial.nurses
         capped = None
         if not met and cap_of is not None and trial.nurses >= cap:
@@ -228,31 +252,27 @@ def price_night(job: NightJob) -> NightTable:
         # Each plan (every solve's, and the reference, which fits the readiness team: its search
         # starts at the reference's nurses) with its team: the readiness team, or the plan's
         # nurses where it uses more, the idle nurses paid. The cheapest is the night's value.
-        def option(plan: Planned, s: Coalition = s, ready_team: int = trial.nurses) -> tuple:
-            planned_eur, left_out, refs, repair, routes = plan
-            team = max(ready_team, sum(1 for r in refs if r))
-            _, _, idle_eur = coalition_night(night, s, refs, team)
-            return left_out, planned_eur + idle_eur, planned_eur, round(idle_eur, 2), refs, team, repair, routes
+        def option(plan: _Planned, s: Coalition = s, ready_team: int = trial.nurses) -> _Option:
+            team = max(ready_team, sum(1 for r in plan.refs if r))
+            _, _, idle_eur = coalition_night(night, s, plan.refs, team)
+            return _Option(plan.left_out, plan.planned_eur + idle_eur, round(idle_eur, 2), team, plan)
 
-        best = min((option(plan) for plan in (*routing[s & active], ref)), key=lambda o: o[:2])
+        best = min((option(plan) for plan in (*routing[s & active], ref)), key=_Option.key)
         spared = 0
-        if best[5] > trial.nurses:  # nurses beyond the readiness team: search for a plan with fewer
+        if best.team > trial.nurses:  # nurses beyond the readiness team: search for a plan with fewer
             at = (s & active, trial.nurses)
             if at not in fewer:
-                fewer[at] = None
                 r, node_map = restricted[s & active]
-                plan = fewer_nurses(r, best[7], trial.nurses, job.seed * job.solves, FEWER_NURSES_S,
-                                     job.solution_limit)
-                if plan is not None:
-                    fewer[at] = (round(units_to_eur(service_cost(r, plan)), 2), left_over(r, plan),
-                                 as_refs([[int(node_map[n]) for n in route] for route in plan]), None, plan)
-            if fewer[at] is not None and (alt := option(fewer[at]))[:2] < best[:2]:
-                spared, best = best[5] - alt[5], alt
-        _, _, planned_eur, idle_eur, refs, team, repair, _ = best
-        if repair is not None and s <= active:
-            repairs.append((coalition_key(s), *repair))
-        table[s] = CoalitionNight(planned_eur, sum(1 for r in refs if r), team, idle_eur, trial.share,
-                                  trial.visit_calls, met, capped, sum(1 for r in ref[2] if r), spared)
+                plan = fewer_nurses(r, best.plan.routes, trial.nurses, job.seed * job.solves, FEWER_NURSES_S,
+                                    job.solution_limit)
+                fewer[at] = None if plan is None else planned(r, node_map, plan)
+            if fewer[at] is not None and (alt := option(fewer[at])).key() < best.key():
+                spared, best = best.team - alt.team, alt
+        if best.plan.repair is not None and s <= active:
+            repairs.append((coalition_key(s), *best.plan.repair))
+        table[s] = CoalitionNight(best.plan.planned_eur, sum(1 for r in best.plan.refs if r), best.team,
+                                  best.idle_eur, trial.share, trial.visit_calls, met, capped,
+                                  sum(1 for r in ref.refs if r), spared)
     repairs.sort(key=lambda r: (r[0].count(","), r[0]))
     return NightTable(job.index, job.label, job.weight, table, visits, care, repairs, time.perf_counter() - t0)
 

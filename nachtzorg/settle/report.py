@@ -20,7 +20,8 @@ STANDALONE_COLOUR = "#9a9a9a"
 RULE_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
                 "#7f3c8d", "#11a579", "#3969ac", "#f2b701")
 
-_CSS = REPORT_CSS.replace("max-width:75rem", "max-width:80rem") + """
+_CSS = REPORT_CSS + """
+body{max-width:80rem}
 .note{color:#555;font-size:.85rem}
 svg text{font-family:inherit}
 """

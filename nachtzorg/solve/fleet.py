@@ -14,7 +14,7 @@ import logging
 import time
 
 from ..exceptions import SolverError
-from ..problem import Problem, forbid_vehicle
+from ..problem import Problem, forbid_vehicle, staffed
 from ..schedule import plan_cost, schedule_routes, total_cost
 from .insertion import insertion_routes, repair_routes
 from .params import SolveParams
@@ -59,9 +59,7 @@ def without_route(problem: Problem, routes: list[list[int]], vehicle: int) -> tu
 
 def _short_of_nurses(problem: Problem) -> int:
     """Tasks whose copies cannot all get a nurse (a two-nurse task: two different ones)."""
-    a = problem.allowed
-    return sum(1 for nodes in problem.task_nodes
-               if not (a[list(nodes)].any(axis=1).all() and int(a[list(nodes)].any(axis=0).sum()) >= len(nodes)))
+    return sum(1 for nodes in problem.task_nodes if not staffed(problem.allowed[list(nodes)]))
 
 
 def _searchable(problem: Problem, reduced: Problem) -> bool:
